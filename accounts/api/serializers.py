@@ -1,0 +1,60 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.models import Organization, User
+from accounts.roles import Role
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "tax_id", "is_active"]
+        extra_kwargs = {"tax_id": {"validators": []}}  # the service checks uniqueness
+
+
+class UserSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True, required=False, style={"input_type": "password"}
+    )
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.SUBMITTER)
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.all(), allow_null=True, required=False
+    )
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "password",
+            "role",
+            "organization",
+            "email",
+            "language",
+            "first_name",
+            "last_name",
+            "phone",
+            "is_active",
+        ]
+        extra_kwargs = {"username": {"validators": []}}
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("password"):
+            raise serializers.ValidationError(
+                {"password": [serializers.Field.default_error_messages["required"]]}
+            )
+        return attrs
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(
+        style={"input_type": "password"}, trim_whitespace=False
+    )
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()

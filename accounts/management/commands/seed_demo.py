@@ -1,0 +1,65 @@
+"""Demo organizations and users. Idempotent; refused in production."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Organization, User
+from accounts.roles import Role
+from accounts.services import user_sync_groups
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo data only, never in production
+
+DEMO_ORGANIZATIONS = [
+    ("北京云帆科技有限公司", "91110108MA01YF2K3R"),
+    ("上海明川贸易有限公司", "91310115MA1H7Q8R58"),
+    ("发票审核中心", "12100000MB0C3R2T7B"),
+]
+
+# username, role, organization tax ID, language, email
+DEMO_USERS = [
+    ("submitter", Role.SUBMITTER, "91110108MA01YF2K3R", "zh-hans"),
+    ("submitter2", Role.SUBMITTER, "91310115MA1H7Q8R58", "zh-hans"),
+    ("reviewer", Role.REVIEWER, "12100000MB0C3R2T7B", "zh-hans"),
+    ("reviewer2", Role.REVIEWER, "12100000MB0C3R2T7B", "en"),
+    ("supervisor", Role.SUPERVISOR, "12100000MB0C3R2T7B", "zh-hans"),
+    ("admin", Role.ADMIN, None, "zh-hans"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organizations and users (password demo-pass-2026)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if getattr(settings, "PRODUCTION", False):
+            raise CommandError("seed_demo creates known passwords: not in production.")
+        with transaction.atomic():
+            orgs = {}
+            for name, tax_id in DEMO_ORGANIZATIONS:
+                orgs[tax_id], _ = Organization.objects.update_or_create(
+                    tax_id=tax_id, defaults={"name": name, "is_active": True}
+                )
+            for username, role, tax_id, language in DEMO_USERS:
+                user, created = User.objects.get_or_create(
+                    username=username,
+                    defaults={
+                        "role": role,
+                        "organization": orgs.get(tax_id),
+                        "language": language,
+                        "email": f"{username}@example.com",
+                    },
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save(update_fields=["password"])
+                user_sync_groups(user)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: users {', '.join(u[0] for u in DEMO_USERS)}; "
+                f"password {DEMO_PASSWORD}"
+            )
+        )

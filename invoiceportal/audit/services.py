@@ -1,0 +1,109 @@
+"""Writing and verifying the audit chain.
+
+``audit_record`` is called inside the transaction of the change it records, after the
+change's own locks (the chain head is always the last lock taken).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from .models import AuditChainHead, AuditEntry
+
+GENESIS = "0" * 64
+
+
+def _digest(prev_hash: str, payload: dict[str, Any]) -> str:
+    body = json.dumps(
+        payload, sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _payload(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(),
+        "actor": entry.actor_id,
+        "actor_repr": entry.actor_repr,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "data": entry.data,
+    }
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. Must run inside the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must run inside the change's transaction.")
+    head, _ = AuditChainHead.objects.get_or_create(pk=1)
+    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    entry = AuditEntry(
+        seq=head.seq + 1,
+        at=timezone.now(),
+        actor=actor_obj,
+        actor_repr=str(getattr(actor_obj, "username", "") or "system"),
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
+        prev_hash=head.hash,
+    )
+    entry.hash = _digest(head.hash, _payload(entry))
+    entry.save()
+    head.seq, head.hash = entry.seq, entry.hash
+    head.save(update_fields=["seq", "hash"])
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_bad_seq: int | None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None
+
+
+def audit_verify_chain(entries: Iterable[AuditEntry] | None = None) -> ChainReport:
+    """Recompute every hash in order; report the first entry that does not match."""
+    prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    rows = (
+        entries
+        if entries is not None
+        else AuditEntry.objects.order_by("seq").iterator()
+    )
+    for entry in rows:
+        if entry.seq != expected_seq:
+            return ChainReport(checked, entry.seq, "gap in sequence")
+        if entry.prev_hash != prev:
+            return ChainReport(checked, entry.seq, "previous hash does not match")
+        if _digest(prev, _payload(entry)) != entry.hash:
+            return ChainReport(checked, entry.seq, "content does not match its hash")
+        prev = entry.hash
+        expected_seq += 1
+        checked += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and entries is None and head.seq != checked:
+        return ChainReport(checked, checked + 1, "entries missing at the end")
+    return ChainReport(checked, None)

@@ -1,0 +1,97 @@
+"""The one place that changes an invoice's status.
+
+Callers hold the invoice's row lock inside their transaction; this helper checks the
+transition table, saves, and writes the timeline event and the audit entry with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from invoiceportal.audit.services import audit_record
+from invoiceportal.common.errors import ConflictError
+
+from .models import Invoice, TimelineEvent
+from .status import ALLOWED_TRANSITIONS, TERMINAL, InvoiceStatus
+
+# Timeline messages by code, rendered in the reader's language.
+TIMELINE_MESSAGES = {
+    "submitted": _("Invoice submitted."),
+    "screening_started": _("Automatic checks started."),
+    "auto_approved": _("Approved automatically: every check passed."),
+    "auto_rejected": _("Rejected automatically: %(reasons)s"),
+    "sent_to_review": _("Sent to a tax reviewer: %(reasons)s"),
+    "approved": _("Approved by a reviewer."),
+    "rejected": _("Rejected by a reviewer."),
+    "info_requested": _("The reviewer asked for more information."),
+    "info_provided": _("You answered the reviewer's question."),
+    "withdrawn": _("Withdrawn by the submitter."),
+}
+
+
+def timeline_message(event: TimelineEvent) -> str:
+    template = TIMELINE_MESSAGES.get(event.code)
+    if template is None:
+        return event.code
+    try:
+        return str(template) % event.params if event.params else str(template)
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+class TransitionError(ConflictError):
+    default_code = "invalid_transition"
+
+
+def invoice_transition(
+    *,
+    invoice: Invoice,
+    to: InvoiceStatus,
+    actor: Any,
+    code: str,
+    params: dict[str, Any] | None = None,
+    note: str = "",
+    visible_to_submitter: bool = True,
+    extra_fields: dict[str, Any] | None = None,
+) -> TimelineEvent:
+    """Move ``invoice`` to ``to``. The caller has locked the row (select_for_update)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("invoice_transition must run inside a transaction.")
+    current = InvoiceStatus(invoice.status)
+    if to not in ALLOWED_TRANSITIONS[current]:
+        raise TransitionError(
+            _("This invoice is %(current)s and cannot become %(target)s.")
+            % {"current": current.label, "target": InvoiceStatus(to).label},
+            details={"from": current.value, "to": str(to)},
+        )
+    now = timezone.now()
+    invoice.status = to
+    fields = ["status", "updated_at"]
+    if to in TERMINAL and to != InvoiceStatus.WITHDRAWN:
+        invoice.decided_at = now
+        fields.append("decided_at")
+    for key, value in (extra_fields or {}).items():
+        setattr(invoice, key, value)
+        fields.append(key)
+    invoice.save(update_fields=fields)
+    event = TimelineEvent.objects.create(
+        invoice=invoice,
+        at=now,
+        status=to,
+        actor=actor if getattr(actor, "pk", None) else None,
+        code=code,
+        params=params or {},
+        note=note,
+        visible_to_submitter=visible_to_submitter,
+    )
+    audit_record(
+        actor=actor,
+        action=f"invoice.{to}",
+        obj=invoice,
+        data={"from": current.value, "to": str(to), "code": code, **(params or {})},
+    )
+    return event

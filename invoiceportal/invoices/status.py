@@ -1,0 +1,53 @@
+"""Invoice status values and the one table of allowed transitions (DESIGN.md §4)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InvoiceStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    SCREENING = "screening", _("Screening")
+    IN_REVIEW = "in_review", _("In review")
+    NEEDS_INFO = "needs_info", _("Information requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+S = InvoiceStatus
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset({S.SCREENING, S.WITHDRAWN}),
+    S.SCREENING: frozenset({S.APPROVED, S.REJECTED, S.IN_REVIEW, S.WITHDRAWN}),
+    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.NEEDS_INFO, S.WITHDRAWN}),
+    S.NEEDS_INFO: frozenset({S.SCREENING, S.WITHDRAWN}),
+    S.APPROVED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+
+TERMINAL = frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN})
+# Statuses that hold an invoice identity: a second live copy is a duplicate.
+LIVE = frozenset({S.RECEIVED, S.SCREENING, S.IN_REVIEW, S.NEEDS_INFO, S.APPROVED})
+
+
+class DecisionSource(models.TextChoices):
+    AUTOMATIC = "automatic", _("Automatic")
+    REVIEWER = "reviewer", _("Reviewer")
+
+
+class Priority(models.IntegerChoices):
+    NORMAL = 0, _("Normal")
+    HIGH = 1, _("High")
+    URGENT = 2, _("Urgent")
+
+
+class InvoiceKindChoice(models.TextChoices):
+    DIGITAL_SPECIAL = "digital_special", _("Fully digital special VAT invoice")
+    DIGITAL_ORDINARY = "digital_ordinary", _("Fully digital ordinary invoice")
+    E_SPECIAL = "e_special", _("Electronic special VAT invoice")
+    E_ORDINARY = "e_ordinary", _("Electronic ordinary VAT invoice")
+    E_TOLL = "e_toll", _("Electronic toll invoice")
+    PAPER_SPECIAL = "paper_special", _("Paper special VAT invoice")
+    PAPER_ORDINARY = "paper_ordinary", _("Paper ordinary VAT invoice")
+    OTHER = "other", _("Other")

@@ -1,0 +1,14 @@
+"""Test settings: the real database of DATABASE_URL (SQLite when unset), fast
+hashing, in-memory mail, background tasks run inline unless a test starts a worker."""
+
+from .settings import *  # noqa: F403
+from .settings import Q_CLUSTER
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts import views as account_views
+from accounts.api.views import ObtainTokenView, OrganizationViewSet, UserViewSet
+
+admin.site.site_header = _("Invoice review portal administration")
+admin.site.site_title = _("Invoice review portal")
+
+api_router = DefaultRouter()
+api_router.register("organizations", OrganizationViewSet, basename="organization")
+api_router.register("users", UserViewSet, basename="user")
+
+api_patterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *api_router.urls,
+]
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("invoices/", include("invoiceportal.invoices.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("api/v1/", include((api_patterns, "api"))),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+# Review tasks, rules and SLA policies arrive with their issues.
