@@ -19,11 +19,19 @@ from .validators import validate_uscc
 USER_FIELDS = ("email", "first_name", "last_name", "phone", "language", "is_active")
 
 
+def _validate_tax_id(tax_id: str) -> str:
+    tax_id = tax_id.strip().upper()
+    try:
+        validate_uscc(tax_id)
+    except ValidationError as exc:
+        raise ValidationError({"tax_id": exc.messages}) from exc
+    return tax_id
+
+
 def organization_create(
     *, actor: User | None, name: str, tax_id: str, is_active: bool = True
 ) -> Organization:
-    tax_id = tax_id.strip().upper()
-    validate_uscc(tax_id)
+    tax_id = _validate_tax_id(tax_id)
     with transaction.atomic(durable=True):
         if Organization.objects.filter(tax_id=tax_id).exists():
             raise ValidationError(
@@ -47,8 +55,7 @@ def organization_update(
     allowed = {"name", "tax_id", "is_active"}
     changes = {k: v for k, v in changes.items() if k in allowed}
     if "tax_id" in changes:
-        changes["tax_id"] = changes["tax_id"].strip().upper()
-        validate_uscc(changes["tax_id"])
+        changes["tax_id"] = _validate_tax_id(changes["tax_id"])
     with transaction.atomic(durable=True):
         org = Organization.objects.select_for_update().get(pk=organization.pk)
         if (

@@ -11,15 +11,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from .access import capability_required
 from .forms import LoginForm, ProfileForm
+from .models import User
 from .roles import Perm, Role
 from .services import user_set_language, user_update
 
-LOCKED_MESSAGE = (
+LOCKED_MESSAGE = gettext_lazy(
     "Too many failed sign-in attempts. Sign-in is paused for this account and address; "
     "try again later or reset your password."
 )
@@ -27,14 +29,18 @@ LOCKED_MESSAGE = (
 
 def lockout(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any):
     """django-axes calls this when a username or an address is locked out."""
-    message = _(LOCKED_MESSAGE)
+    message = str(LOCKED_MESSAGE)
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"code": "login_locked", "message": message, "details": {}}, status=429
         )
-    form = LoginForm(request)
-    form.add_error(None, message)
-    return render(request, "registration/login.html", {"form": form}, status=429)
+    form = LoginForm(request, initial={"username": request.POST.get("username", "")})
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "lockout_message": message},
+        status=429,
+    )
 
 
 class LoginView(auth_views.LoginView):
@@ -75,7 +81,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     # Bind to a fresh copy: an invalid form must not alter request.user.
-    instance = type(request.user).objects.get(pk=request.user.pk)
+    instance = User.objects.get(pk=request.user.pk)
     form = ProfileForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
         user_update(actor=request.user, user=request.user, **form.cleaned_data)

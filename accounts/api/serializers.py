@@ -3,13 +3,15 @@ from rest_framework import serializers
 
 from accounts.models import Organization, User
 from accounts.roles import Role
+from accounts.validators import validate_uscc
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = ["id", "name", "tax_id", "is_active"]
-        extra_kwargs = {"tax_id": {"validators": []}}  # the service checks uniqueness
+        # Uniqueness is checked by the service, under its transaction.
+        extra_kwargs = {"tax_id": {"validators": [validate_uscc]}}
 
 
 class UserSerializer(serializers.ModelSerializer):

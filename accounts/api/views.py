@@ -57,7 +57,7 @@ class ObtainTokenView(APIView):
             user = None
         if getattr(request._request, "axes_locked_out", False):
             return error_response(
-                "login_locked", _(LOCKED_MESSAGE), status.HTTP_429_TOO_MANY_REQUESTS
+                "login_locked", str(LOCKED_MESSAGE), status.HTTP_429_TOO_MANY_REQUESTS
             )
         if user is None:
             return error_response(

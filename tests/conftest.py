@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from accounts.roles import Role
+from invoiceportal.common.translations import compile_catalogues
+
+from .factories import OrganizationFactory, UserFactory
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Pages are rendered in Chinese by default: the catalogues must be compiled.
+    for locale_dir in settings.LOCALE_PATHS:
+        compile_catalogues(locale_dir)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    """API throttles count in the cache: each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def organization(db):  # noqa: ANN001, ANN201
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def other_organization(db):  # noqa: ANN001, ANN201
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def review_centre(db):  # noqa: ANN001, ANN201
+    return OrganizationFactory(name="审核中心")
+
+
+@pytest.fixture
+def submitter(organization):  # noqa: ANN001, ANN201
+    return UserFactory(role=Role.SUBMITTER, organization=organization)
+
+
+@pytest.fixture
+def reviewer(review_centre):  # noqa: ANN001, ANN201
+    return UserFactory(role=Role.REVIEWER, organization=review_centre)
+
+
+@pytest.fixture
+def supervisor(review_centre):  # noqa: ANN001, ANN201
+    return UserFactory(role=Role.SUPERVISOR, organization=review_centre)
+
+
+@pytest.fixture
+def admin_user(db):  # noqa: ANN001, ANN201
+    return UserFactory(role=Role.ADMIN, organization=None)
+
+
+@pytest.fixture
+def superuser(db):  # noqa: ANN001, ANN201
+    return UserFactory(
+        role=Role.SUBMITTER, organization=None, is_superuser=True, is_staff=True
+    )
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def api_as(user) -> APIClient:  # noqa: ANN001
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
