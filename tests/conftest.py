@@ -25,42 +25,42 @@ def _clear_cache() -> None:
 
 
 @pytest.fixture
-def organization(db):  # noqa: ANN001, ANN201
+def organization(db):
     return OrganizationFactory()
 
 
 @pytest.fixture
-def other_organization(db):  # noqa: ANN001, ANN201
+def other_organization(db):
     return OrganizationFactory()
 
 
 @pytest.fixture
-def review_centre(db):  # noqa: ANN001, ANN201
+def review_centre(db):
     return OrganizationFactory(name="审核中心")
 
 
 @pytest.fixture
-def submitter(organization):  # noqa: ANN001, ANN201
+def submitter(organization):
     return UserFactory(role=Role.SUBMITTER, organization=organization)
 
 
 @pytest.fixture
-def reviewer(review_centre):  # noqa: ANN001, ANN201
+def reviewer(review_centre):
     return UserFactory(role=Role.REVIEWER, organization=review_centre)
 
 
 @pytest.fixture
-def supervisor(review_centre):  # noqa: ANN001, ANN201
+def supervisor(review_centre):
     return UserFactory(role=Role.SUPERVISOR, organization=review_centre)
 
 
 @pytest.fixture
-def admin_user(db):  # noqa: ANN001, ANN201
+def admin_user(db):
     return UserFactory(role=Role.ADMIN, organization=None)
 
 
 @pytest.fixture
-def superuser(db):  # noqa: ANN001, ANN201
+def superuser(db):
     return UserFactory(
         role=Role.SUBMITTER, organization=None, is_superuser=True, is_staff=True
     )
@@ -71,7 +71,7 @@ def api_client() -> APIClient:
     return APIClient()
 
 
-def api_as(user) -> APIClient:  # noqa: ANN001
+def api_as(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client

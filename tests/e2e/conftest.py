@@ -26,14 +26,14 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001, ANN201
+def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
+def pytest_runtest_makereport(item, call):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
@@ -56,7 +56,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, request, live_server):  # noqa: ANN001, ANN201
+def page(browser, request, live_server):
     context = browser.new_context(
         locale="zh-CN", viewport={"width": 1280, "height": 900}
     )
@@ -73,7 +73,7 @@ def page(browser, request, live_server):  # noqa: ANN001, ANN201
     context.close()
 
 
-def sign_in(page, username: str, password: str) -> None:  # noqa: ANN001
+def sign_in(page, username: str, password: str) -> None:
     page.goto(f"{page.base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)

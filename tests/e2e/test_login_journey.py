@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
@@ -15,8 +17,8 @@ HOME = {
 
 
 @pytest.fixture
-def demo_data(transactional_db):  # noqa: ANN001, ANN201
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+def demo_data(transactional_db):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
 
 
 @pytest.mark.parametrize("username", list(HOME))

@@ -12,7 +12,7 @@ from accounts.models import Organization, User
 from accounts.roles import Role
 from accounts.services import user_sync_groups
 
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo data only, never in production
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo data only, refused in production
 
 DEMO_ORGANIZATIONS = [
     ("北京云帆科技有限公司", "91110108MA01YF2K3R"),
