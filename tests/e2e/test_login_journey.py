@@ -18,7 +18,7 @@ HOME = {
 
 @pytest.fixture
 def demo_data(transactional_db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
 
 
 @pytest.mark.parametrize("username", list(HOME))
