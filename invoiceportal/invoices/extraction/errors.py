@@ -22,7 +22,7 @@ class ExtractionError(Exception):
 
 
 class UnsafeFileError(ExtractionError):
-    """The file is hostile or exceeds a limit (zip bomb, XXE, too large, too many pages)."""
+    """The file is hostile or exceeds a limit (zip bomb, XXE, size, page count)."""
 
 
 class UnreadableFileError(ExtractionError):
@@ -37,7 +37,8 @@ MESSAGES = {
     "empty_file": _("The file is empty."),
     "file_too_large": _("The file is larger than the limit of %(limit_mb)s MB."),
     "unsupported_type": _(
-        "This kind of file is not accepted. Upload an XML, OFD, PDF, JPEG or PNG invoice."
+        "This kind of file is not accepted. "
+        "Upload an XML, OFD, PDF, JPEG or PNG invoice."
     ),
     "content_type_mismatch": _(
         "The file's content does not match its name or declared type."
@@ -50,7 +51,9 @@ MESSAGES = {
     "corrupt_archive": _("The archive is damaged and cannot be opened."),
     "encrypted_pdf": _("The PDF is password-protected. Upload an unprotected copy."),
     "corrupt_pdf": _("The PDF is damaged and cannot be opened."),
-    "too_many_pages": _("The PDF has %(pages)s pages; an invoice has at most %(limit)s."),
+    "too_many_pages": _(
+        "The PDF has %(pages)s pages; an invoice has at most %(limit)s."
+    ),
     "corrupt_image": _("The image is damaged and cannot be opened."),
     "image_too_large": _("The image is too large (%(pixels)s pixels)."),
     "not_an_invoice": _("No invoice could be found in this document."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -12,6 +13,10 @@ from django.core.management.base import BaseCommand
 from accounts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
 
 
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Start the portal (runserver) and a background worker (qcluster)."
 
@@ -19,6 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args: Any, addrport: str, **options: Any) -> None:
+        # Ctrl-C (SIGINT) or a plain kill (SIGTERM) stop both processes.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _raise_interrupt)
         worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"])
         logins = ", ".join(u[0] for u in DEMO_USERS)
         self.stdout.write(

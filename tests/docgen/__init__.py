@@ -1,0 +1,1 @@
+"""Generators of ground-truth invoices and of documents (XML, OFD) that carry them."""
