@@ -1,0 +1,38 @@
+"""Screening checks: pure functions over an ``ExtractedInvoice`` and a plain-data
+``CheckContext``; the catalog of rules; running them and routing the invoice."""
+
+from .base import (
+    Action,
+    CheckContext,
+    CheckOutcome,
+    ExistingInvoice,
+    Outcome,
+    RegistryRecord,
+    RegistryStatus,
+    Severity,
+    SourceFormat,
+)
+from .catalog import RULES, RULES_BY_CODE, RuleConfig, RuleSpec, default_rules
+from .runner import Decision, Reason, Routing, route, run_checks
+
+__all__ = [
+    "RULES",
+    "RULES_BY_CODE",
+    "Action",
+    "CheckContext",
+    "CheckOutcome",
+    "Decision",
+    "ExistingInvoice",
+    "Outcome",
+    "Reason",
+    "RegistryRecord",
+    "RegistryStatus",
+    "Routing",
+    "RuleConfig",
+    "RuleSpec",
+    "Severity",
+    "SourceFormat",
+    "default_rules",
+    "route",
+    "run_checks",
+]
