@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
 from accounts.api.views import ObtainTokenView, OrganizationViewSet, UserViewSet
+from invoiceportal.invoices.api import InvoiceViewSet
 
 admin.site.site_header = _("Invoice review portal administration")
 admin.site.site_title = _("Invoice review portal")
@@ -13,6 +14,7 @@ admin.site.site_title = _("Invoice review portal")
 api_router = DefaultRouter()
 api_router.register("organizations", OrganizationViewSet, basename="organization")
 api_router.register("users", UserViewSet, basename="user")
+api_router.register("invoices", InvoiceViewSet, basename="invoice")
 
 api_patterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),

@@ -189,3 +189,10 @@ class TimelineEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number issued per year (INV-2026-000123)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)

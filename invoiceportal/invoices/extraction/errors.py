@@ -7,15 +7,17 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from invoiceportal.common.errors import ApplicationError
 
-class ExtractionError(Exception):
+
+class ExtractionError(ApplicationError):
     """A file we refuse or cannot read. ``code`` is machine-readable, ``message`` is for
     the user (lazy-translated), ``details`` carries facts such as limits."""
 
     status_code = 400
 
     def __init__(self, code: str, message: Any, **details: Any) -> None:
-        super().__init__(f"{code}: {message}")
+        Exception.__init__(self, f"{code}: {message}")
         self.code = code
         self.message = message
         self.details = details

@@ -1,0 +1,28 @@
+"""DRF authenticates inside the view, after the middleware: apply the user's saved
+language here, unless the request asks for one (Accept-Language)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+from rest_framework import authentication
+
+
+def _activate_language(request: Any, result: Any) -> Any:
+    if result is not None and not request.META.get("HTTP_ACCEPT_LANGUAGE"):
+        language = getattr(result[0], "language", "")
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+    return result
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    def authenticate(self, request: Any) -> Any:
+        return _activate_language(request, super().authenticate(request))
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    def authenticate(self, request: Any) -> Any:
+        return _activate_language(request, super().authenticate(request))

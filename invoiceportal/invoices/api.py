@@ -1,0 +1,331 @@
+"""The invoices API (DESIGN.md section 7): submit, list, read, download."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django.db.models import Q
+from django.http import FileResponse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.roles import Perm, user_can
+from invoiceportal.common.errors import (
+    ApplicationError,
+    NotFoundError,
+)
+
+from .extraction.errors import ExtractionError
+from .extraction.types import (
+    ExtractedInvoice,
+    ExtractedLine,
+    FieldReading,
+    FieldSource,
+    InvoiceKind,
+)
+from .intake import (
+    SubmitResult,
+    invoice_submit_batch,
+    invoice_submit_file,
+    invoice_submit_manual,
+    require_submitter,
+)
+from .lifecycle import timeline_message
+from .models import Invoice, InvoiceLine
+from .selectors import invoice_get_for_user
+from .status import InvoiceKindChoice, InvoiceStatus
+
+
+class LineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceLine
+        fields = [
+            "name",
+            "spec",
+            "unit",
+            "quantity",
+            "unit_price",
+            "amount",
+            "tax_rate",
+            "tax_amount",
+        ]
+
+
+class InvoiceListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "decision_source",
+            "decision_reason",
+            "kind",
+            "code",
+            "number",
+            "issue_date",
+            "check_code",
+            "seller_name",
+            "seller_tax_id",
+            "buyer_name",
+            "buyer_tax_id",
+            "amount",
+            "tax_amount",
+            "total_amount",
+            "total_in_words",
+            "is_red",
+            "submitted_at",
+            "decided_at",
+        ]
+
+
+class InvoiceDetailSerializer(InvoiceListSerializer):
+    lines = LineSerializer(many=True, read_only=True)
+    checks = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+    eta = serializers.SerializerMethodField()
+    sla_due_at = serializers.SerializerMethodField()
+
+    class Meta(InvoiceListSerializer.Meta):
+        fields = [
+            *InvoiceListSerializer.Meta.fields,
+            "lines",
+            "checks",
+            "timeline",
+            "eta",
+            "sla_due_at",
+        ]
+
+    def get_checks(self, invoice: Invoice) -> list[dict[str, Any]]:
+        results = getattr(invoice, "check_results", None)
+        if results is None:
+            return []
+        english = (get_language() or "").startswith("en")
+        return [
+            {
+                "rule": r.rule_code,
+                "outcome": r.outcome,
+                "severity": r.severity,
+                "message": r.message_en if english else r.message_zh,
+            }
+            for r in results.all()
+        ]
+
+    def get_timeline(self, invoice: Invoice) -> list[dict[str, Any]]:
+        user = self.context["request"].user
+        events = invoice.timeline.all()
+        if not user_can(user, Perm.REVIEW) and not user_can(user, Perm.ADMINISTER):
+            events = [e for e in events if e.visible_to_submitter]
+        return [
+            {"at": e.at, "status": e.status, "message": timeline_message(e)}
+            for e in events
+        ]
+
+    def get_eta(self, invoice: Invoice) -> dt.datetime | None:
+        return None  # the ETA arrives with the review queue
+
+    def get_sla_due_at(self, invoice: Invoice) -> dt.datetime | None:
+        return None
+
+
+class ManualLineSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    spec = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    unit = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    quantity = serializers.DecimalField(24, 8, required=False, allow_null=True)
+    unit_price = serializers.DecimalField(24, 8, required=False, allow_null=True)
+    amount = serializers.DecimalField(14, 2)
+    tax_rate = serializers.DecimalField(5, 4, required=False, allow_null=True)
+    tax_amount = serializers.DecimalField(14, 2, required=False, allow_null=True)
+
+
+class ManualInvoiceSerializer(serializers.Serializer):
+    """A paper invoice typed in by hand."""
+
+    kind = serializers.ChoiceField(choices=InvoiceKindChoice.choices)
+    code = serializers.RegexField(
+        r"^\d{10}$|^\d{12}$", required=False, allow_blank=True
+    )
+    number = serializers.RegexField(r"^\d{8}$|^\d{20}$")
+    issue_date = serializers.DateField()
+    check_code = serializers.RegexField(r"^\d{20}$", required=False, allow_blank=True)
+    seller_name = serializers.CharField(max_length=200)
+    seller_tax_id = serializers.CharField(max_length=20)
+    buyer_name = serializers.CharField(max_length=200)
+    buyer_tax_id = serializers.CharField(max_length=20)
+    amount = serializers.DecimalField(14, 2)
+    tax_amount = serializers.DecimalField(14, 2)
+    total_amount = serializers.DecimalField(14, 2)
+    total_in_words = serializers.CharField(
+        max_length=100, required=False, allow_blank=True
+    )
+    remarks = serializers.CharField(required=False, allow_blank=True)
+    lines = ManualLineSerializer(many=True, required=False)
+
+    def to_extracted(self) -> ExtractedInvoice:
+        data = dict(self.validated_data)
+        lines = [ExtractedLine(**line) for line in data.pop("lines", [])]
+        data["kind"] = InvoiceKind(data["kind"])
+        extracted = ExtractedInvoice(lines=lines, **data)
+        extracted.is_red = (extracted.total_amount or Decimal(0)) < 0
+        manual = FieldReading(FieldSource.MANUAL, 1.0)
+        extracted.readings = {key: manual for key in self.validated_data}
+        return extracted
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=InvoiceStatus.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=InvoiceKindChoice.choices)
+    seller_tax_id = django_filters.CharFilter()
+    issue_date_after = django_filters.DateFilter("issue_date", lookup_expr="gte")
+    issue_date_before = django_filters.DateFilter("issue_date", lookup_expr="lte")
+    submitted_after = django_filters.IsoDateTimeFilter(
+        "submitted_at", lookup_expr="gte"
+    )
+    submitted_before = django_filters.IsoDateTimeFilter(
+        "submitted_at", lookup_expr="lte"
+    )
+    q = django_filters.CharFilter(method="search")
+    ordering = django_filters.OrderingFilter(
+        fields=("submitted_at", "issue_date", "total_amount", "reference", "status")
+    )
+
+    class Meta:
+        model = Invoice
+        fields = ["status", "kind", "seller_tax_id"]
+
+    def search(self, queryset: Any, name: str, value: str) -> Any:
+        value = value.strip()
+        return queryset.filter(
+            Q(reference__iexact=value)
+            | Q(number__startswith=value)
+            | Q(seller_name__icontains=value)
+            | Q(seller_tax_id=value.upper())
+        )
+
+
+def result_body(result: SubmitResult, request: Request) -> dict[str, Any]:
+    body = InvoiceDetailSerializer(result.invoice, context={"request": request}).data
+    return {**body, "outcome": result.outcome}
+
+
+def error_body(exc: ExtractionError | ApplicationError) -> dict[str, Any]:
+    return {"code": exc.code, "message": str(exc.message), "details": exc.details}
+
+
+def submit_status(result: SubmitResult) -> int:
+    return status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+
+
+class InvoiceViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Invoices visible to the caller: their organization's, or all for staff."""
+
+    filterset_class = InvoiceFilter
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self) -> Any:
+        qs = Invoice.objects.visible_to(self.request.user)
+        if self.action == "retrieve":
+            related = ["lines", "timeline"]
+            if hasattr(Invoice, "check_results"):
+                related.append("check_results")
+            return qs.prefetch_related(*related)
+        return qs
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        if self.action == "list":
+            return InvoiceListSerializer
+        return InvoiceDetailSerializer
+
+    def get_object(self) -> Invoice:
+        invoice = invoice_get_for_user(
+            user=self.request.user, invoice_id=self.kwargs["pk"]
+        )
+        return self.get_queryset().get(pk=invoice.pk)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+            "application/json": ManualInvoiceSerializer,
+        },
+        responses={201: InvoiceDetailSerializer, 200: InvoiceDetailSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        upload = request.FILES.get("file")
+        if upload is not None:
+            result = invoice_submit_file(
+                user=request.user,
+                data=upload.read(),
+                filename=upload.name,
+                content_type=upload.content_type or "",
+                idempotency_key=key,
+            )
+        else:
+            require_submitter(request.user)
+            serializer = ManualInvoiceSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            result = invoice_submit_manual(
+                user=request.user,
+                extracted=serializer.to_extracted(),
+                idempotency_key=key,
+            )
+        return Response(result_body(result, request), status=submit_status(result))
+
+    @action(detail=False, methods=["post"])
+    def batch(self, request: Request) -> Response:
+        files = request.FILES.getlist("files") or request.FILES.getlist("file")
+        if not files:
+            raise ApplicationError(
+                _("Attach one or more files in the 'files' field."), code="no_files"
+            )
+        items = invoice_submit_batch(
+            user=request.user,
+            files=[(f.name, f.read(), f.content_type or "") for f in files],
+        )
+        results = []
+        for item in items:
+            if item.result is not None:
+                results.append(
+                    {
+                        "filename": item.filename,
+                        "outcome": item.result.outcome,
+                        "invoice": InvoiceListSerializer(item.result.invoice).data,
+                    }
+                )
+            else:
+                results.append(
+                    {
+                        "filename": item.filename,
+                        "outcome": "error",
+                        "error": error_body(item.error),
+                    }
+                )
+        return Response({"results": results}, status=status.HTTP_200_OK)
+
+    @action(detail=True, methods=["get"])
+    def document(self, request: Request, pk: str | None = None) -> FileResponse:
+        invoice = self.get_object()
+        document = invoice.documents.order_by("-uploaded_at").first()
+        if document is None:
+            raise NotFoundError(_("This invoice has no stored document."))
+        return FileResponse(
+            document.file.open("rb"),
+            content_type=document.content_type,
+            as_attachment=True,
+            filename=document.original_name or f"{invoice.reference}.{document.format}",
+        )

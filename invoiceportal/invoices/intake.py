@@ -1,0 +1,374 @@
+"""Submitting invoices: from uploaded bytes (or typed-in fields) to a stored Invoice.
+
+Unsafe or unreadable files are refused here, synchronously, before anything is stored.
+A stored invoice starts at ``received``; screening is queued when the transaction
+commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import Perm, user_can
+from invoiceportal.audit.services import audit_record
+from invoiceportal.common.errors import ApplicationError, PermissionDeniedError
+
+from .extraction.dispatch import check_declared_type, extract, iter_batch_archive
+from .extraction.errors import ExtractionError, refuse
+from .extraction.safety import Limits, check_size
+from .extraction.sniff import DocumentFormat, check_filename, sniff
+from .extraction.types import ExtractedInvoice
+from .models import Document, Invoice, InvoiceLine, ReferenceCounter, TimelineEvent
+from .status import LIVE, InvoiceStatus
+
+SCREENING_TASK = "invoiceportal.invoices.tasks.process_invoice"
+
+CONTENT_TYPES = {
+    DocumentFormat.XML: "application/xml",
+    DocumentFormat.OFD: "application/ofd",
+    DocumentFormat.PDF: "application/pdf",
+    DocumentFormat.JPEG: "image/jpeg",
+    DocumentFormat.PNG: "image/png",
+}
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What happened to one submitted file."""
+
+    invoice: Invoice
+    created: bool
+    # "created", "same_key" (idempotency key seen before), "same_file" (these bytes
+    # were submitted before), "duplicate" (the same invoice is already live)
+    outcome: str
+
+
+class DuplicateElsewhereError(ApplicationError):
+    status_code = 409
+    default_code = "duplicate_invoice"
+
+
+def upload_limits() -> Limits:
+    mb = settings.MAX_UPLOAD_MB * 1024 * 1024
+    return Limits(max_bytes=mb, max_member_bytes=mb)
+
+
+def require_submitter(user: Any) -> None:
+    if not user_can(user, Perm.SUBMIT) or not getattr(user, "organization_id", None):
+        raise PermissionDeniedError(
+            _("Only members of an organization with the submitter role can submit."),
+        )
+
+
+def _next_reference() -> str:
+    year = timezone.localdate().year
+    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(
+        year=year
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"INV-{year}-{counter.last:06d}"
+
+
+def _invoice_fields(extracted: ExtractedInvoice) -> dict[str, Any]:
+    return {
+        "kind": str(extracted.kind),
+        "code": extracted.code,
+        "number": extracted.number,
+        "identity": extracted.identity if extracted.number else "",
+        "issue_date": extracted.issue_date,
+        "check_code": extracted.check_code,
+        "seller_name": extracted.seller_name[:200],
+        "seller_tax_id": extracted.seller_tax_id[:20],
+        "buyer_name": extracted.buyer_name[:200],
+        "buyer_tax_id": extracted.buyer_tax_id[:20],
+        "amount": extracted.amount,
+        "tax_amount": extracted.tax_amount,
+        "total_amount": extracted.total_amount,
+        "total_in_words": extracted.total_in_words[:100],
+        "remarks": extracted.remarks,
+        "is_red": extracted.is_red,
+    }
+
+
+def _readings(extracted: ExtractedInvoice) -> dict[str, Any]:
+    return {
+        name: {"source": str(r.source), "confidence": r.confidence}
+        for name, r in extracted.readings.items()
+    }
+
+
+def _existing_for(org_id: int, *, key: str, sha256: str) -> SubmitResult | None:
+    if key:
+        found = Invoice.objects.filter(organization_id=org_id, idempotency_key=key)
+        if invoice := found.first():
+            return SubmitResult(invoice, False, "same_key")
+    document = (
+        Document.objects.filter(invoice__organization_id=org_id, sha256=sha256)
+        .select_related("invoice")
+        .order_by("uploaded_at")
+        .first()
+    )
+    if document is not None:
+        return SubmitResult(document.invoice, False, "same_file")
+    return None
+
+
+def _live_duplicate(user: Any, identity: str) -> SubmitResult:
+    """The same invoice is already live: point to it if it is ours, else refuse."""
+    live = (
+        Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
+        .select_related("organization")
+        .first()
+    )
+    if live is not None and live.organization_id == user.organization_id:
+        return SubmitResult(live, False, "duplicate")
+    raise DuplicateElsewhereError(
+        _(
+            "This invoice has already been submitted by another organization. "
+            "If it was issued to you, contact the administrator."
+        )
+    )
+
+
+def _store(
+    *,
+    user: Any,
+    extracted: ExtractedInvoice,
+    fmt: str,
+    data: bytes | None,
+    filename: str,
+    sha256: str,
+    idempotency_key: str,
+    resubmission_of: Invoice | None = None,
+) -> Invoice:
+    with transaction.atomic(durable=True):
+        invoice = Invoice.objects.create(
+            reference=_next_reference(),
+            organization_id=user.organization_id,
+            submitted_by=user,
+            status=InvoiceStatus.RECEIVED,
+            idempotency_key=idempotency_key,
+            resubmission_of=resubmission_of,
+            **_invoice_fields(extracted),
+        )
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=invoice,
+                position=i,
+                name=line.name[:200],
+                spec=line.spec[:100],
+                unit=line.unit[:20],
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount,
+                tax_rate=line.tax_rate,
+                tax_amount=line.tax_amount,
+                tax_exempt=line.tax_exempt,
+            )
+            for i, line in enumerate(extracted.lines, start=1)
+        )
+        if data is not None:
+            document = Document(
+                invoice=invoice,
+                original_name=filename,
+                content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"),
+                size=len(data),
+                sha256=sha256,
+                format=fmt,
+                extractor=fmt,
+                field_readings=_readings(extracted),
+            )
+            document.file.save(f"{invoice.id}.{fmt}", ContentFile(data), save=False)
+            document.save()
+        TimelineEvent.objects.create(
+            invoice=invoice,
+            status=InvoiceStatus.RECEIVED,
+            actor=user,
+            code="submitted",
+        )
+        audit_record(
+            actor=user,
+            action="invoice.submit",
+            obj=invoice,
+            data={
+                "reference": invoice.reference,
+                "identity": invoice.identity,
+                "format": fmt,
+                "sha256": sha256,
+            },
+        )
+        invoice_id = str(invoice.id)
+        transaction.on_commit(lambda: enqueue_processing(invoice_id))
+    return invoice
+
+
+def enqueue_processing(invoice_id: str) -> None:
+    from django_q.tasks import async_task
+
+    async_task(SCREENING_TASK, invoice_id, task_name=f"screen-{invoice_id}")
+
+
+def _submit_extracted(
+    *,
+    user: Any,
+    extracted: ExtractedInvoice,
+    fmt: str,
+    data: bytes | None,
+    filename: str,
+    idempotency_key: str,
+    resubmission_of: Invoice | None = None,
+) -> SubmitResult:
+    sha256 = hashlib.sha256(data).hexdigest() if data is not None else ""
+    existing = _existing_for(
+        user.organization_id, key=idempotency_key, sha256=sha256 if data else ""
+    )
+    if existing is not None:
+        return existing
+    try:
+        invoice = _store(
+            user=user,
+            extracted=extracted,
+            fmt=fmt,
+            data=data,
+            filename=filename,
+            sha256=sha256,
+            idempotency_key=idempotency_key,
+            resubmission_of=resubmission_of,
+        )
+    except IntegrityError:
+        # A concurrent request won the race: the key, the file or the identity is
+        # already stored. Answer with what it stored.
+        existing = _existing_for(
+            user.organization_id, key=idempotency_key, sha256=sha256 if data else ""
+        )
+        if existing is not None:
+            return existing
+        identity = extracted.identity if extracted.number else ""
+        if identity:
+            return _live_duplicate(user, identity)
+        raise
+    return SubmitResult(invoice, True, "created")
+
+
+def invoice_submit_file(
+    *,
+    user: Any,
+    data: bytes,
+    filename: str,
+    content_type: str = "",
+    idempotency_key: str = "",
+    resubmission_of: Invoice | None = None,
+) -> SubmitResult:
+    """Read one uploaded file and store it as a received invoice.
+
+    Raises ExtractionError (refused: nothing stored) or ApplicationError.
+    """
+    require_submitter(user)
+    limits = upload_limits()
+    safe_name = check_filename(
+        filename or "upload", max_length=limits.max_filename_length
+    )
+    fmt, extracted = extract(data, limits=limits)
+    check_declared_type(fmt, safe_name, content_type)
+    identity = extracted.identity if extracted.number else ""
+    if identity and not idempotency_key:
+        live = Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
+        if live.exists() and not _existing_for(
+            user.organization_id, key="", sha256=hashlib.sha256(data).hexdigest()
+        ):
+            return _live_duplicate(user, identity)
+    return _submit_extracted(
+        user=user,
+        extracted=extracted,
+        fmt=str(fmt),
+        data=data,
+        filename=safe_name,
+        idempotency_key=idempotency_key[:128],
+        resubmission_of=resubmission_of,
+    )
+
+
+def invoice_submit_manual(
+    *,
+    user: Any,
+    extracted: ExtractedInvoice,
+    idempotency_key: str = "",
+    scan: tuple[bytes, str, str] | None = None,
+) -> SubmitResult:
+    """Store a paper invoice typed in by the submitter, with its scan when given."""
+    require_submitter(user)
+    data = filename = None
+    fmt = "manual"
+    if scan is not None:
+        data, filename, content_type = scan
+        limits = upload_limits()
+        filename = check_filename(filename, max_length=limits.max_filename_length)
+        check_size(data, limits)
+        detected = sniff(data)
+        if detected not in (
+            DocumentFormat.JPEG,
+            DocumentFormat.PNG,
+            DocumentFormat.PDF,
+        ):
+            raise refuse("unsupported_type")
+        check_declared_type(detected, filename, content_type)
+        fmt = str(detected)
+    identity = extracted.identity if extracted.number else ""
+    if identity:
+        live = Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
+        if live.exists():
+            return _live_duplicate(user, identity)
+    return _submit_extracted(
+        user=user,
+        extracted=extracted,
+        fmt=fmt,
+        data=data,
+        filename=filename or "",
+        idempotency_key=idempotency_key[:128],
+    )
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    filename: str
+    result: SubmitResult | None = None
+    error: ExtractionError | ApplicationError | None = None
+
+
+def invoice_submit_batch(
+    *, user: Any, files: list[tuple[str, bytes, str]]
+) -> list[BatchItem]:
+    """Submit several files, or ZIP archives of them; one failure stops nothing."""
+    require_submitter(user)
+    items: list[BatchItem] = []
+    for filename, data, content_type in files:
+        members: list[tuple[str, bytes, str]]
+        try:
+            if sniff(data) is DocumentFormat.ZIP:
+                members = [
+                    (name, content, "")
+                    for name, content in iter_batch_archive(data, upload_limits())
+                ]
+            else:
+                members = [(filename, data, content_type)]
+        except (ExtractionError, ApplicationError) as exc:
+            items.append(BatchItem(filename, error=exc))
+            continue
+        for name, content, ctype in members:
+            try:
+                result = invoice_submit_file(
+                    user=user, data=content, filename=name, content_type=ctype
+                )
+                items.append(BatchItem(name, result=result))
+            except (ExtractionError, ApplicationError) as exc:
+                items.append(BatchItem(name, error=exc))
+    return items
