@@ -1,4 +1,4 @@
-"""The invoice QR payload: ``01,<type>,<code>,<number>,<amount>,<YYYYMMDD>,<check>,<crc>``.
+"""The invoice QR payload: ``01,type,code,number,amount,YYYYMMDD,check,crc``.
 
 Pure parsing only; decoding the QR from an image lives with the image reader.
 """
