@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from .api import schema  # noqa: F401 - registers the OpenAPI auth schemes
         from .roles import sync_role_groups
 
         post_migrate.connect(sync_role_groups, sender=self)
