@@ -260,3 +260,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Verification (查验) ----------------------------------------------------------
+# The local registry imported by admins is the default; for a provider's API set
+# VERIFIER_URL (and VERIFIER_API_KEY).
+VERIFIER_BACKEND = "reviews.verification.LocalRegistryVerifier"
+VERIFIER_OPTIONS: dict = {}
+if os.environ.get("VERIFIER_URL"):
+    VERIFIER_BACKEND = "reviews.verification.HttpVerifier"
+    VERIFIER_OPTIONS = {
+        "url": os.environ["VERIFIER_URL"],
+        "api_key": os.environ.get("VERIFIER_API_KEY", ""),
+        "timeout": float(os.environ.get("VERIFIER_TIMEOUT", "5")),
+    }
+
+# --- Screening ------------------------------------------------------------------------
+# An invoice still in received/screening after this long is re-queued by the sweep.
+SCREENING_STUCK_MINUTES = int(os.environ.get("SCREENING_STUCK_MINUTES", "10"))
+SCREENING_SWEEP_LIMIT = int(os.environ.get("SCREENING_SWEEP_LIMIT", "500"))

@@ -150,7 +150,7 @@ class CheckOutcome:
 
     @property
     def failed(self) -> bool:
-        return self.outcome is Outcome.FAIL
+        return self.outcome == Outcome.FAIL
 
 
 Params = Mapping[str, Any]

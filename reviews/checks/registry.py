@@ -52,9 +52,9 @@ def check_registry_status(
         return skipped(
             "税务机关的发票状态尚未得到。", "No registry record is available yet."
         )
-    if record.status is RegistryStatus.NORMAL:
+    if record.status == RegistryStatus.NORMAL:
         return passed(status=record.status)
-    if record.status is RegistryStatus.VOID:
+    if record.status == RegistryStatus.VOID:
         return failed(
             problem_zh="经税务机关查验，该发票已作废。",
             fix_zh="作废发票不能报销，请联系销售方重新开具有效发票。",

@@ -141,3 +141,14 @@ def test_check_code_compared_by_suffix() -> None:
     assert check_registry_match(inv, ctx, DEFAULT_MATCH_PARAMS).outcome is Outcome.PASS
     ctx = context(registry=dataclasses.replace(ctx.registry, check_code="567891"))
     assert check_registry_match(inv, ctx, DEFAULT_MATCH_PARAMS).outcome is Outcome.FAIL
+
+
+
+@pytest.mark.parametrize(("status", "fails"), [("normal", False), ("void", True)])
+def test_plain_string_statuses_mean_the_same_as_the_enum(status, fails) -> None:
+    """Registry answers may arrive as plain strings (JSON, CSV): same routing."""
+    ctx = context(registry=record(status=status))
+    result = check_registry_status(digital_special(), ctx, {})
+    assert (result.outcome == Outcome.FAIL) is fails
+    if fails:
+        assert "void" in result.message_en

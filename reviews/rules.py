@@ -1,0 +1,214 @@
+"""Screening rules as admins configure them: seeding, changing, reading for the runner.
+
+Every change makes a new version, keeps the old one in ``RuleVersion`` and writes an
+audit entry, in one transaction. Results store the version they ran with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Perm, user_can
+from invoiceportal.audit.services import audit_record
+from invoiceportal.common.errors import (
+    ApplicationError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+from .checks.base import Action
+from .checks.catalog import RULES_BY_CODE, RuleConfig, default_rules
+from .models import Rule, RuleAction, RuleVersion
+
+DEFAULT_NOTE = "Catalog default"
+
+
+def rules_ensure_defaults() -> int:
+    """Create the catalog's rules missing from the database, at version 1 with their
+    default configuration. Safe to call concurrently and repeatedly (screening calls
+    it first); returns how many rules it created."""
+    existing = set(Rule.objects.values_list("code", flat=True))
+    missing = {
+        code: config for code, config in default_rules().items() if code not in existing
+    }
+    if not missing:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        Rule.objects.bulk_create(
+            [
+                Rule(
+                    code=code,
+                    enabled=config.enabled,
+                    outcome_on_fail=str(config.outcome_on_fail),
+                    params=dict(config.params),
+                    version=1,
+                    change_note=DEFAULT_NOTE,
+                    changed_at=now,
+                )
+                for code, config in missing.items()
+            ],
+            ignore_conflicts=True,
+        )
+        # Another process may have created some of them first: history for all of
+        # the version-1 rows that lack it.
+        seeded = Rule.objects.filter(code__in=missing, version=1).exclude(
+            versions__version=1
+        )
+        RuleVersion.objects.bulk_create(
+            [
+                RuleVersion(
+                    rule=rule,
+                    version=1,
+                    enabled=rule.enabled,
+                    outcome_on_fail=rule.outcome_on_fail,
+                    params=rule.params,
+                    change_note=rule.change_note,
+                    changed_at=rule.changed_at,
+                )
+                for rule in seeded
+            ],
+            ignore_conflicts=True,
+        )
+    return len(missing)
+
+
+def rules_active() -> dict[str, RuleConfig]:
+    """Every stored rule as the runner's plain ``RuleConfig``, keyed by code.
+
+    Disabled rules are included (``enabled=False``): a code missing from the mapping
+    would run with the catalog default, which is enabled.
+    """
+    return {
+        rule.code: RuleConfig(
+            enabled=rule.enabled,
+            outcome_on_fail=Action(rule.outcome_on_fail),
+            params=rule.params,
+            version=rule.version,
+        )
+        for rule in Rule.objects.all()
+    }
+
+
+def _localized(en: str, zh: str) -> str:
+    return zh if (translation.get_language() or "").startswith("zh") else en
+
+
+def _clean_params(code: str, params: Any) -> dict[str, Any]:
+    """The admin's parameters, validated and normalised; only the keys given are
+    kept, so the others keep following the catalog defaults."""
+    validation = RULES_BY_CODE[code].validate_params(params)
+    if not validation.ok:
+        raise ApplicationError(
+            _("The rule's parameters are not valid: %(errors)s Nothing was changed.")
+            % {
+                "errors": " ".join(
+                    _localized(e.message_en, e.message_zh) for e in validation.errors
+                )
+            },
+            code="invalid_params",
+            details={
+                "params": [
+                    {
+                        "param": e.param,
+                        "message": _localized(e.message_en, e.message_zh),
+                    }
+                    for e in validation.errors
+                ]
+            },
+        )
+    assert isinstance(params, Mapping)
+    return {name: validation.cleaned[name] for name in params}
+
+
+def rule_update(
+    *,
+    actor: Any,
+    code: str,
+    enabled: bool | None = None,
+    outcome_on_fail: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    change_note: str,
+) -> Rule:
+    """Change a rule (``None`` leaves a field as it is; ``params`` replaces the stored
+    parameters as a whole). Makes a new version, keeps the history, audits it.
+
+    Refuses, changing nothing: a user who is not an admin, an unknown rule, an empty
+    change note, an unknown action, invalid parameters, or no change at all.
+    """
+    if not user_can(actor, Perm.ADMINISTER):
+        raise PermissionDeniedError(_("Only administrators can change rules."))
+    note = (change_note or "").strip()
+    if not note:
+        raise ApplicationError(
+            _("Say why the rule changes: a change note is required."),
+            code="change_note_required",
+        )
+    if code not in RULES_BY_CODE:
+        raise NotFoundError(_("There is no rule %(code)s.") % {"code": code})
+    if outcome_on_fail is not None and outcome_on_fail not in RuleAction.values:
+        raise ApplicationError(
+            _("The action on failure must be one of: %(choices)s.")
+            % {"choices": ", ".join(RuleAction.values)},
+            code="invalid_outcome",
+        )
+    cleaned = _clean_params(code, params) if params is not None else None
+
+    rules_ensure_defaults()
+    with transaction.atomic(durable=True):
+        rule = Rule.objects.select_for_update().get(code=code)
+        before = {
+            "enabled": rule.enabled,
+            "outcome_on_fail": rule.outcome_on_fail,
+            "params": rule.params,
+        }
+        after = {
+            "enabled": before["enabled"] if enabled is None else bool(enabled),
+            "outcome_on_fail": outcome_on_fail or before["outcome_on_fail"],
+            "params": before["params"] if cleaned is None else cleaned,
+        }
+        changes = {
+            name: {"from": before[name], "to": after[name]}
+            for name in before
+            if before[name] != after[name]
+        }
+        if not changes:
+            raise ApplicationError(
+                _("These are already the rule's settings: nothing to change."),
+                code="no_change",
+            )
+        rule.enabled = after["enabled"]
+        rule.outcome_on_fail = after["outcome_on_fail"]
+        rule.params = after["params"]
+        rule.version += 1
+        rule.changed_by = actor
+        rule.change_note = note
+        rule.changed_at = timezone.now()
+        rule.save()
+        RuleVersion.objects.create(
+            rule=rule,
+            version=rule.version,
+            enabled=rule.enabled,
+            outcome_on_fail=rule.outcome_on_fail,
+            params=rule.params,
+            changed_by=actor,
+            change_note=note,
+            changed_at=rule.changed_at,
+        )
+        audit_record(
+            actor=actor,
+            action="rule.updated",
+            obj=rule,
+            data={
+                "code": code,
+                "version": rule.version,
+                "changes": changes,
+                "note": note,
+            },
+        )
+    return rule

@@ -1,0 +1,25 @@
+"""Periodic work the django-q2 cluster runs; created (or corrected) after migrate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEDULES = {
+    # name: (function, minutes between runs)
+    "screening-sweep": ("reviews.tasks.screen_sweep_task", 5),
+}
+
+
+def ensure_schedules(**kwargs: Any) -> None:
+    from django_q.models import Schedule
+
+    for name, (func, minutes) in SCHEDULES.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )
