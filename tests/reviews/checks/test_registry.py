@@ -143,7 +143,6 @@ def test_check_code_compared_by_suffix() -> None:
     assert check_registry_match(inv, ctx, DEFAULT_MATCH_PARAMS).outcome is Outcome.FAIL
 
 
-
 @pytest.mark.parametrize(("status", "fails"), [("normal", False), ("void", True)])
 def test_plain_string_statuses_mean_the_same_as_the_enum(status, fails) -> None:
     """Registry answers may arrive as plain strings (JSON, CSV): same routing."""
