@@ -21,6 +21,8 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *api_router.urls,
+    path("", include("reviews.queue.api_urls")),
+    path("", include("reviews.ruleadmin.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -6,4 +6,6 @@ app_name = "reviews"
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("", include("reviews.queue.urls")),
+    path("rules/", include("reviews.ruleadmin.urls")),
 ]
