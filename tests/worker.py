@@ -1,0 +1,67 @@
+"""A real django-q2 worker (``manage.py qcluster``) on the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return (
+        f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    )
+
+
+@contextmanager
+def running_worker(workers: int = 1) -> Iterator[subprocess.Popen]:
+    """Start qcluster against the test database; stop it afterwards.
+
+    The test must use ``transactional_db`` so that what it writes is committed, and
+    must not run tasks inline (``django_q.conf.Conf.SYNC`` false).
+    """
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "invoiceportal.settings",
+        "DATABASE_URL": _database_url(),
+        "Q_WORKERS": str(workers),
+        "Q_POLL": "0.05",
+        "MEDIA_ROOT": str(ROOT / "var" / "test-media"),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
