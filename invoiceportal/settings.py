@@ -229,6 +229,8 @@ Q_CLUSTER: dict = {
     "timeout": int(os.environ.get("Q_TIMEOUT", "120")),
     "retry": int(os.environ.get("Q_RETRY", "180")),
     "max_attempts": 5,
+    # Outcomes live in our own tables (timeline, audit); failed tasks are still kept.
+    "save_limit": int(os.environ.get("Q_SAVE_LIMIT", "-1")),
     "catch_up": False,
     "label": _("Background tasks"),
 }

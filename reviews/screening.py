@@ -123,11 +123,11 @@ def _route(invoice: Invoice, routing: Routing) -> None:
 def _verify_outside_the_lock(invoice_id: uuid.UUID | str) -> Any:
     """Ask the verifier before taking the invoice's lock: a remote 查验 may be slow.
     ``None`` lets the context read the local registry itself."""
-    invoice = Invoice.objects.filter(pk=invoice_id, status__in=SCREENABLE).first()
-    if invoice is None:
-        return None
     verifier = get_verifier()
     if isinstance(verifier, LocalRegistryVerifier):
+        return None
+    invoice = Invoice.objects.filter(pk=invoice_id, status__in=SCREENABLE).first()
+    if invoice is None:
         return None
     return verifier.verify(extracted_from_invoice(invoice))
 
