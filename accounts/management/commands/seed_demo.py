@@ -57,9 +57,43 @@ class Command(BaseCommand):
                     user.set_password(DEMO_PASSWORD)
                     user.save(update_fields=["password"])
                 user_sync_groups(user)
+        invoices = self._demo_invoices()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: users {', '.join(u[0] for u in DEMO_USERS)}; "
-                f"password {DEMO_PASSWORD}"
+                f"password {DEMO_PASSWORD}; {invoices} demo invoices"
             )
         )
+
+    def _demo_invoices(self) -> int:
+        """A few invoices for the first submitter, each heading for another route
+        (the registry knows some, voids one, misses one). The worker screens them."""
+        try:
+            from tests.docgen.registry import clean_digital_invoice, registry_row
+            from tests.docgen.xml_doc import make_xml
+        except ImportError:  # the test generators are not installed
+            return 0
+        from invoiceportal.invoices.intake import invoice_submit_file
+        from reviews.models import RegistryRecord
+
+        user = User.objects.get(username="submitter")
+        org = user.organization
+        plans = [
+            ("normal", 11),
+            ("normal", 12),
+            ("normal", 13),
+            ("void", 14),
+            (None, 15),
+        ]
+        for status, seed in plans:
+            inv = clean_digital_invoice(
+                seed, buyer_name=org.name, buyer_tax_id=org.tax_id
+            )
+            if status:
+                RegistryRecord.objects.update_or_create(
+                    identity=inv.identity, defaults=registry_row(inv, status=status)
+                )
+            invoice_submit_file(
+                user=user, data=make_xml(inv), filename=f"demo-{seed}.xml"
+            )
+        return len(plans)
