@@ -1,0 +1,176 @@
+"""PDF invoices generated from known truth, read back field by field; hostile PDFs."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+import random
+
+import pypdf
+import pytest
+
+from invoiceportal.invoices.extraction.errors import (
+    ExtractionError,
+    UnreadableFileError,
+    UnsafeFileError,
+)
+from invoiceportal.invoices.extraction.pdf_reader import read_pdf
+from invoiceportal.invoices.extraction.safety import Limits
+from invoiceportal.invoices.extraction.types import FieldSource, InvoiceKind
+from tests.docgen.pdf_doc import Style, field_diff, make_letter, make_pdf
+from tests.docgen.truth import random_invoice
+
+KINDS = list(InvoiceKind)[:-1]  # every kind but OTHER
+
+
+def _truth(seed: int, kind: InvoiceKind | None = None):
+    return random_invoice(random.Random(seed), kind=kind)
+
+
+def _encrypt(pdf: bytes, *, user: str, owner: str) -> bytes:
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(user, owner_password=owner, algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_every_printed_field_is_read_back_from_a_text_pdf(seed):
+    truth = _truth(1000 + seed, KINDS[seed % len(KINDS)])
+
+    got = read_pdf(make_pdf(truth, layout_variant=seed))
+
+    assert field_diff(truth, got) == {}
+    assert got.readings["number"].confidence == 1.0  # text and QR agree
+    assert got.readings["number"].source is FieldSource.PDF_TEXT
+    assert got.readings["qr_payload"].source is FieldSource.QR
+
+
+def test_kangxi_radicals_and_spaced_labels_are_normalised():
+    truth = _truth(7, InvoiceKind.E_SPECIAL)
+    truth.seller_name = "北京⽅正（集团）有限公司".replace("⽅", "方")
+    variant = next(v for v in range(1, 99, 2) if Style.for_variant(v).spaced_labels)
+    assert Style.for_variant(variant).kangxi
+
+    got = read_pdf(make_pdf(truth, layout_variant=variant))
+
+    assert field_diff(truth, got) == {}
+    assert got.seller_name == "北京方正（集团）有限公司"
+
+
+def test_long_item_names_wrapped_in_the_cell_are_joined():
+    truth = _truth(11, InvoiceKind.DIGITAL_ORDINARY)
+    truth.lines[0].name = "*信息技术服务*信息系统运维及数据中心托管服务年度合同"
+
+    got = read_pdf(make_pdf(truth, layout_variant=0))
+
+    assert got.lines[0].name == truth.lines[0].name
+    assert field_diff(truth, got) == {}
+
+
+def test_a_qr_that_disagrees_with_the_text_lowers_confidence_not_the_value():
+    truth = _truth(21, InvoiceKind.DIGITAL_SPECIAL)
+    printed = dataclasses.replace(
+        truth, qr_payload=truth.qr_payload.replace(truth.number, "24112000000048542163")
+    )
+
+    got = read_pdf(make_pdf(printed))
+
+    assert got.number == truth.number
+    assert got.readings["number"].confidence <= 0.3
+    assert got.readings["total_amount"].confidence == 1.0
+
+
+def test_the_qr_fills_identity_fields_the_text_lacks():
+    truth = _truth(22, InvoiceKind.E_ORDINARY)
+    printed = dataclasses.replace(truth, number="", issue_date=None)
+
+    got = read_pdf(make_pdf(printed))
+
+    assert (got.number, got.issue_date) == (truth.number, truth.issue_date)
+    assert got.readings["number"] == got.readings["issue_date"]
+    assert got.readings["number"].source is FieldSource.QR
+
+
+def test_a_scanned_pdf_is_read_through_ocr():
+    truth = _truth(5, InvoiceKind.DIGITAL_SPECIAL)
+
+    got = read_pdf(make_pdf(truth, scanned=True))
+
+    assert field_diff(truth, got, loose=True) == {}
+    assert got.readings["number"].source is FieldSource.QR
+    assert got.readings["seller_name"].source is FieldSource.OCR
+
+
+def test_a_pdf_protected_by_an_owner_password_only_is_read():
+    truth = _truth(3, InvoiceKind.E_SPECIAL)
+
+    got = read_pdf(_encrypt(make_pdf(truth), user="", owner="owner"))
+
+    assert field_diff(truth, got) == {}
+
+
+def _refusal(data: bytes, **kw) -> ExtractionError:
+    with pytest.raises(ExtractionError) as caught:
+        read_pdf(data, **kw)
+    return caught.value
+
+
+def test_a_password_protected_pdf_is_refused():
+    error = _refusal(_encrypt(make_pdf(_truth(3)), user="secret", owner="owner"))
+
+    assert error.code == "encrypted_pdf"
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9])
+def test_a_truncated_pdf_is_refused_as_corrupt(cut):
+    pdf = make_pdf(_truth(4))
+
+    error = _refusal(pdf[: int(len(pdf) * cut)])
+
+    assert error.code == "corrupt_pdf"
+    assert isinstance(error, UnreadableFileError)
+
+
+def test_a_truncated_pdf_with_a_forged_trailer_is_refused_as_corrupt():
+    pdf = make_pdf(_truth(4))
+
+    assert _refusal(pdf[: len(pdf) // 3] + b"\n%%EOF\n").code == "corrupt_pdf"
+
+
+def test_random_bytes_are_refused_as_corrupt():
+    rnd = random.Random(9)
+    junk = b"%PDF-1.7\n" + bytes(rnd.getrandbits(8) for _ in range(4000)) + b"%%EOF"
+
+    assert _refusal(junk).code == "corrupt_pdf"
+    assert _refusal(os.urandom(3000)).code == "corrupt_pdf"
+
+
+def test_a_pdf_with_300_pages_is_refused_before_reading_them():
+    error = _refusal(make_letter(pages=300))
+
+    assert error.code == "too_many_pages"
+    assert isinstance(error, UnsafeFileError)
+    assert error.details == {"pages": 300, "limit": Limits().max_pdf_pages}
+
+
+def test_the_page_limit_comes_from_the_limits_object():
+    error = _refusal(make_letter(pages=3), limits=Limits(max_pdf_pages=2))
+
+    assert (error.code, error.details["limit"]) == ("too_many_pages", 2)
+
+
+def test_a_letter_is_not_an_invoice():
+    assert _refusal(make_letter()).code == "not_an_invoice"
+
+
+def test_reading_stops_at_the_time_limit():
+    @dataclasses.dataclass(frozen=True)
+    class Hurried(Limits):
+        max_extraction_seconds: float = 0.0
+
+    error = _refusal(make_pdf(_truth(1)), limits=Hurried())
+
+    assert error.code == "extraction_timeout"
