@@ -23,13 +23,18 @@ from invoiceportal.common.errors import ApplicationError, PermissionDeniedError
 
 from .extraction.dispatch import check_declared_type, extract, iter_batch_archive
 from .extraction.errors import ExtractionError, refuse
+from .extraction.image_reader import open_image
 from .extraction.safety import Limits, check_size
 from .extraction.sniff import DocumentFormat, check_filename, sniff
 from .extraction.types import ExtractedInvoice
+from .lifecycle import TIMELINE_MESSAGES, invoice_transition
 from .models import Document, Invoice, InvoiceLine, ReferenceCounter, TimelineEvent
 from .status import LIVE, InvoiceStatus
 
 SCREENING_TASK = "invoiceportal.invoices.tasks.process_invoice"
+# Formats read in the worker, not in the request; their Document waits as PENDING.
+DEFERRED_FORMATS = frozenset({DocumentFormat.JPEG, DocumentFormat.PNG})
+PENDING = "pending"
 
 CONTENT_TYPES = {
     DocumentFormat.XML: "application/xml",
@@ -139,6 +144,25 @@ def _live_duplicate(user: Any, identity: str) -> SubmitResult:
     )
 
 
+def _store_lines(invoice: Invoice, extracted: ExtractedInvoice) -> None:
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=i,
+            name=line.name[:200],
+            spec=line.spec[:100],
+            unit=line.unit[:20],
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            tax_rate=line.tax_rate,
+            tax_amount=line.tax_amount,
+            tax_exempt=line.tax_exempt,
+        )
+        for i, line in enumerate(extracted.lines, start=1)
+    )
+
+
 def _store(
     *,
     user: Any,
@@ -149,6 +173,7 @@ def _store(
     sha256: str,
     idempotency_key: str,
     resubmission_of: Invoice | None = None,
+    pending: bool = False,
 ) -> Invoice:
     with transaction.atomic(durable=True):
         invoice = Invoice.objects.create(
@@ -160,22 +185,7 @@ def _store(
             resubmission_of=resubmission_of,
             **_invoice_fields(extracted),
         )
-        InvoiceLine.objects.bulk_create(
-            InvoiceLine(
-                invoice=invoice,
-                position=i,
-                name=line.name[:200],
-                spec=line.spec[:100],
-                unit=line.unit[:20],
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.amount,
-                tax_rate=line.tax_rate,
-                tax_amount=line.tax_amount,
-                tax_exempt=line.tax_exempt,
-            )
-            for i, line in enumerate(extracted.lines, start=1)
-        )
+        _store_lines(invoice, extracted)
         if data is not None:
             document = Document(
                 invoice=invoice,
@@ -184,7 +194,7 @@ def _store(
                 size=len(data),
                 sha256=sha256,
                 format=fmt,
-                extractor=fmt,
+                extractor=PENDING if pending else fmt,
                 field_readings=_readings(extracted),
             )
             document.file.save(f"{invoice.id}.{fmt}", ContentFile(data), save=False)
@@ -226,6 +236,7 @@ def _submit_extracted(
     filename: str,
     idempotency_key: str,
     resubmission_of: Invoice | None = None,
+    pending: bool = False,
 ) -> SubmitResult:
     sha256 = hashlib.sha256(data).hexdigest() if data is not None else ""
     existing = _existing_for(
@@ -243,6 +254,7 @@ def _submit_extracted(
             sha256=sha256,
             idempotency_key=idempotency_key,
             resubmission_of=resubmission_of,
+            pending=pending,
         )
     except IntegrityError:
         # A concurrent request won the race: the key, the file or the identity is
@@ -277,8 +289,17 @@ def invoice_submit_file(
     safe_name = check_filename(
         filename or "upload", max_length=limits.max_filename_length
     )
-    fmt, extracted = extract(data, limits=limits)
+    check_size(data, limits)
+    fmt = sniff(data)
     check_declared_type(fmt, safe_name, content_type)
+    if fmt in DEFERRED_FORMATS:
+        # OCR takes seconds: check the image opens within limits now, read it in the
+        # worker (invoice_extract_pending) before screening.
+        open_image(data, limits=limits)
+        extracted, pending = ExtractedInvoice(), True
+    else:
+        fmt, extracted = extract(data, limits=limits)
+        pending = False
     identity = extracted.identity if extracted.number else ""
     if identity and not idempotency_key:
         live = Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
@@ -294,6 +315,7 @@ def invoice_submit_file(
         filename=safe_name,
         idempotency_key=idempotency_key[:128],
         resubmission_of=resubmission_of,
+        pending=pending,
     )
 
 
@@ -372,3 +394,83 @@ def invoice_submit_batch(
             except (ExtractionError, ApplicationError) as exc:
                 items.append(BatchItem(name, error=exc))
     return items
+
+
+def invoice_extract_pending(*, invoice_id: str) -> None:
+    """Read a document left for the worker (photos, scans), then store its fields.
+
+    Idempotent: only a received invoice whose document is still pending is read. An
+    unreadable document, or one that turns out to be an invoice already live, ends
+    the invoice as rejected with the reason, so the submitter knows at once.
+    """
+    document = (
+        Document.objects.filter(invoice_id=invoice_id, extractor=PENDING)
+        .select_related("invoice")
+        .first()
+    )
+    if document is None or document.invoice.status != InvoiceStatus.RECEIVED:
+        return
+    with document.file.open("rb") as handle:
+        data = handle.read()
+    try:
+        fmt, extracted = extract(data, limits=upload_limits())
+    except ExtractionError as exc:
+        _reject_unreadable(invoice_id, "unreadable", {"reason": str(exc.message)})
+        return
+    identity = extracted.identity if extracted.number else ""
+    try:
+        with transaction.atomic(durable=True):
+            invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_id)
+            doc = Document.objects.select_for_update().get(pk=document.pk)
+            if invoice.status != InvoiceStatus.RECEIVED or doc.extractor != PENDING:
+                return
+            fields = _invoice_fields(extracted)
+            for key, value in fields.items():
+                setattr(invoice, key, value)
+            invoice.save(update_fields=[*fields, "updated_at"])
+            _store_lines(invoice, extracted)
+            doc.extractor = str(fmt)
+            doc.field_readings = _readings(extracted)
+            doc.save(update_fields=["extractor", "field_readings"])
+            audit_record(
+                actor=None,
+                action="invoice.extract",
+                obj=invoice,
+                data={"identity": identity, "format": str(fmt)},
+            )
+    except IntegrityError:
+        live = Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
+        first = live.exclude(pk=invoice_id).first()
+        _reject_unreadable(
+            invoice_id,
+            "duplicate_of",
+            {"reference": first.reference if first else ""},
+        )
+
+
+def _reject_unreadable(invoice_id: str, code: str, params: dict[str, Any]) -> None:
+    with transaction.atomic(durable=True):
+        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_id)
+        if invoice.status != InvoiceStatus.RECEIVED:
+            return
+        Document.objects.filter(invoice=invoice, extractor=PENDING).update(
+            extractor="failed"
+        )
+        invoice_transition(
+            invoice=invoice,
+            to=InvoiceStatus.SCREENING,
+            actor=None,
+            code="screening_started",
+        )
+        reason = str(TIMELINE_MESSAGES[code]) % params
+        invoice_transition(
+            invoice=invoice,
+            to=InvoiceStatus.REJECTED,
+            actor=None,
+            code=code,
+            params=params,
+            extra_fields={
+                "decision_source": "automatic",
+                "decision_reason": reason,
+            },
+        )

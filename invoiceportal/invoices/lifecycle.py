@@ -30,6 +30,14 @@ TIMELINE_MESSAGES = {
     "info_requested": _("The reviewer asked for more information."),
     "info_provided": _("You answered the reviewer's question."),
     "withdrawn": _("Withdrawn by the submitter."),
+    "unreadable": _(
+        "Rejected automatically: the document could not be read (%(reason)s). "
+        "Upload a clearer scan or the original electronic file."
+    ),
+    "duplicate_of": _(
+        "Rejected automatically: this invoice was already submitted as "
+        "%(reference)s. Follow that submission instead."
+    ),
 }
 
 

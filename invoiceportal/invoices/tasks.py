@@ -4,7 +4,11 @@ from __future__ import annotations
 
 
 def process_invoice(invoice_id: str) -> None:
-    """Screen a received invoice (extraction already happened at upload)."""
+    """Read a document left for the worker (photos, scans), then screen the invoice.
+    Both steps do nothing when already done, so a doubled task is harmless."""
     from reviews.screening import screen_invoice
 
+    from .intake import invoice_extract_pending
+
+    invoice_extract_pending(invoice_id=invoice_id)
     screen_invoice(invoice_id=invoice_id)

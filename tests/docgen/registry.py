@@ -34,7 +34,7 @@ def clean_digital_invoice(
 
     from invoiceportal.invoices.extraction.types import InvoiceKind
 
-    from .truth import random_invoice
+    from .truth import _qr_payload, random_invoice
 
     rng = random.Random(seed)
     while True:
@@ -44,4 +44,5 @@ def clean_digital_invoice(
     inv.issue_date = dt.date.today() - dt.timedelta(days=days_ago)
     inv.number = f"{inv.issue_date:%y}{inv.number[2:]}"
     inv.buyer_name, inv.buyer_tax_id = buyer_name, buyer_tax_id
+    inv.qr_payload = _qr_payload(inv, rng)  # the QR carries the new number and date
     return inv

@@ -1,0 +1,90 @@
+"""Photos and scans are accepted at once and read by the worker before screening."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from invoiceportal.invoices.models import Invoice
+from tests.conftest import api_as
+from tests.docgen.image_doc import make_image
+from tests.docgen.registry import clean_digital_invoice
+from tests.docgen.xml_doc import make_xml
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(user, data, name, ctype):
+    return api_as(user).post(
+        "/api/v1/invoices/",
+        {"file": SimpleUploadedFile(name, data, content_type=ctype)},
+        format="multipart",
+    )
+
+
+@pytest.fixture
+def truth(submitter):
+    org = submitter.organization
+    return clean_digital_invoice(41, buyer_name=org.name, buyer_tax_id=org.tax_id)
+
+
+def test_a_photo_is_accepted_at_once_then_read_and_screened_by_the_worker(
+    submitter, truth, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(submitter, make_image(truth), "photo.png", "image/png")
+        assert response.status_code == 201
+        assert response.json()["status"] == "received"
+        assert response.json()["number"] == ""
+    invoice = Invoice.objects.get()
+    assert invoice.number == truth.number
+    assert invoice.identity == truth.identity
+    assert invoice.lines.count() == len(truth.lines)
+    document = invoice.documents.get()
+    assert document.extractor == "png"
+    assert document.field_readings["number"]["source"] == "qr"
+    assert invoice.status in {"approved", "in_review", "rejected"}
+    codes = list(invoice.timeline.values_list("code", flat=True))
+    assert codes[:2] == ["submitted", "screening_started"]
+
+
+def test_a_photo_of_an_invoice_already_live_ends_rejected_as_a_duplicate(
+    submitter, truth, django_capture_on_commit_callbacks
+):
+    first = upload(submitter, make_xml(truth), "a.xml", "application/xml").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(submitter, make_image(truth), "photo.png", "image/png")
+    photo = Invoice.objects.exclude(pk=first["id"]).get()
+    assert photo.status == "rejected"
+    assert first["reference"] in photo.decision_reason
+    assert photo.identity == ""
+    assert Invoice.objects.get(pk=first["id"]).status in {"received", "screening"} | {
+        "approved",
+        "in_review",
+        "rejected",
+    }
+
+
+def test_an_image_that_is_not_an_invoice_is_rejected_with_the_reason(
+    submitter, django_capture_on_commit_callbacks
+):
+    from io import BytesIO
+
+    from PIL import Image
+
+    blank = BytesIO()
+    Image.new("RGB", (800, 600), "white").save(blank, "PNG")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(submitter, blank.getvalue(), "blank.png", "image/png")
+    assert response.status_code == 201
+    invoice = Invoice.objects.get()
+    assert invoice.status == "rejected"
+    assert "无法读取" in invoice.decision_reason or "could not be read" in (
+        invoice.decision_reason
+    )
+
+
+def test_a_broken_image_is_refused_at_upload(submitter):
+    data = make_image(clean_digital_invoice(42, buyer_name="x", buyer_tax_id="y"))
+    response = upload(submitter, data[: len(data) // 3], "cut.png", "image/png")
+    assert response.status_code in (400, 422)
+    assert response.json()["code"] == "corrupt_image"
+    assert Invoice.objects.count() == 0
