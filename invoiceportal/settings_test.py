@@ -1,6 +1,8 @@
 """Test settings: the real database of DATABASE_URL (SQLite when unset), fast
 hashing, in-memory mail, background tasks run inline unless a test starts a worker."""
 
+import os
+
 from .settings import *  # noqa: F403
 from .settings import Q_CLUSTER
 
@@ -17,4 +19,7 @@ STORAGES = {
 # test (tests/worker.py) must see the same database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     (BASE_DIR / "var").mkdir(exist_ok=True)  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}  # noqa: F405
+    # One file per test process, so parallel runs do not share it.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")  # noqa: F405
+    }

@@ -15,8 +15,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from accounts.roles import Perm, user_can
 from invoiceportal.audit.services import audit_record
+from invoiceportal.common.errors import PermissionDeniedError
 
 from .models import RegistryRecord, registry_identity
 
@@ -139,7 +142,11 @@ class ImportReport:
 
 
 def registry_import(*, actor: Any, data: bytes) -> ImportReport:
-    """Insert or update the registry from CSV bytes; bad rows are reported."""
+    """Insert or update the registry from CSV bytes; bad rows are reported.
+
+    ``actor`` None is the command line (``manage.py import_registry``)."""
+    if actor is not None and not user_can(actor, Perm.ADMINISTER):
+        raise PermissionDeniedError(_("Only administrators can import the registry."))
     parsed = parse_registry_csv(data)
     created = updated = 0
     with transaction.atomic(durable=True):

@@ -1,3 +1,19 @@
-from django.urls import path  # noqa: F401
+"""Admin pages for the rules, under /reviews/rules/ (namespace ``reviews``)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.rules, name="rules"),
+    path("registry/", views.registry_upload, name="registry_upload"),
+    path("sellers/", views.seller_lists, name="seller_lists"),
+    path(
+        "sellers/<int:entry_id>/remove/",
+        views.seller_list_remove,
+        name="seller_list_remove",
+    ),
+    path("<str:code>/", views.rule_edit, name="rule_edit"),
+    path("<str:code>/preview/", views.rule_preview, name="rule_preview"),
+    path("<str:code>/history/", views.rule_history_page, name="rule_history"),
+]

@@ -174,3 +174,13 @@ def test_registry_import_refuses_a_file_without_the_columns():
     report = registry_import(actor=None, data=b"number,total\n1,2\n")
     assert report.created == 0
     assert "Missing columns" in report.errors[0].message_en
+
+
+@pytest.mark.django_db
+def test_only_admins_import_the_registry(submitter):
+    from invoiceportal.common.errors import PermissionDeniedError
+    from reviews.models import RegistryRecord
+
+    with pytest.raises(PermissionDeniedError):
+        registry_import(actor=submitter, data=CSV.encode())
+    assert RegistryRecord.objects.count() == 0
