@@ -8,6 +8,11 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Reviews")
 
     def ready(self) -> None:
+        from invoiceportal.invoices.lifecycle import register_timeline_messages
+
+        from .queue.messages import QUEUE_MESSAGES
         from .schedules import ensure_schedules
+
+        register_timeline_messages(QUEUE_MESSAGES)
 
         post_migrate.connect(ensure_schedules, sender=self)

@@ -16,6 +16,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from invoiceportal.invoices.status import Priority
+
 
 class RuleAction(models.TextChoices):
     """What a failed rule does to the invoice (``reviews.checks.base.Action``)."""
@@ -266,3 +268,369 @@ class RegistryRecord(models.Model):
 
     def __str__(self) -> str:
         return self.identity
+
+
+# ------------------------------------------------------------------ review queue
+# The review queue and its SLA (DESIGN.md sections 3, 4 and 6): tasks, SLA policies,
+# the business calendar admins edit, rejection reasons, four-eyes rules. Tasks are
+# changed only by the services in ``reviews.queue.services``.
+
+
+class SLAPolicy(models.Model):
+    """How long a review may take at a priority, in business minutes."""
+
+    priority = models.IntegerField(_("priority"), choices=Priority.choices, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    target_business_minutes = models.PositiveIntegerField(
+        _("target (business minutes)")
+    )
+    warn_at_percent = models.PositiveSmallIntegerField(
+        _("warn at (percent of the target)"), default=75
+    )
+    min_amount = models.DecimalField(
+        _("from amount"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Invoices whose total reaches this amount get at least this priority. "
+            "Leave empty to apply the priority only when asked for."
+        ),
+    )
+
+    class Meta:
+        ordering = ["-priority"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(warn_at_percent__gte=1) & Q(warn_at_percent__lte=100),
+                name="sla_warn_percent_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_business_minutes__gte=1),
+                name="sla_target_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+
+class WorkingPeriod(models.Model):
+    """One period of a working day, local time (Asia/Shanghai)."""
+
+    start = models.TimeField(_("from"))
+    end = models.TimeField(_("until"))
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name = _("working hours")
+        verbose_name_plural = _("working hours")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")),
+                name="working_period_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class Holiday(models.Model):
+    """A public holiday: no working hours, even on a weekday."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("public holiday")
+        verbose_name_plural = _("public holidays")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class MakeupWorkday(models.Model):
+    """A weekend day worked with normal hours (调休上班)."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("make-up workday")
+        verbose_name_plural = _("make-up workdays")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class RejectionReason(models.Model):
+    """A reason code a reviewer picks when rejecting; managed by admins."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label_zh = models.CharField(_("label (Chinese)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("rejection reason")
+        verbose_name_plural = _("rejection reasons")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.label_zh}"
+
+    def label(self, language: str | None = None) -> str:
+        return self.label_en if (language or "").startswith("en") else self.label_zh
+
+
+class SecondReviewRuleCode(models.TextChoices):
+    AMOUNT_OVER = "amount_over", _("Total amount at or above a threshold")
+    FIRST_FROM_SELLER = (
+        "first_from_seller",
+        _("First invoice from this seller to the organization"),
+    )
+
+
+class SecondReviewRule(models.Model):
+    """Four-eyes: when an approval needs a second, independent reviewer."""
+
+    code = models.CharField(
+        _("rule"), max_length=24, choices=SecondReviewRuleCode.choices, unique=True
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    amount_threshold = models.DecimalField(
+        _("amount threshold"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("second review rule")
+        verbose_name_plural = _("second review rules")
+
+    def __str__(self) -> str:
+        return str(self.get_code_display())
+
+
+class TaskStage(models.TextChoices):
+    FIRST = "first", _("First review")
+    SECOND = "second", _("Second review")
+
+
+class TaskState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    CLAIMED = "claimed", _("Claimed")
+    WAITING = "waiting", _("Waiting for the submitter")
+    DONE = "done", _("Done")
+
+
+class TaskDecision(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    REQUEST_INFO = "request_info", _("Request information")
+    CLOSED = "closed", _("Closed without a decision")
+
+
+OPEN_STATES = (TaskState.QUEUED, TaskState.CLAIMED, TaskState.WAITING)
+
+
+class ReviewTaskQuerySet(models.QuerySet):
+    def open(self) -> ReviewTaskQuerySet:
+        return self.exclude(state=TaskState.DONE)
+
+    def queued(self) -> ReviewTaskQuerySet:
+        return self.filter(state=TaskState.QUEUED)
+
+    def in_claim_order(self) -> ReviewTaskQuerySet:
+        """Time to breach first; the same due time goes to the higher priority."""
+        return self.order_by(models.F("due_at").asc(nulls_last=True), "-priority", "id")
+
+    def breaching_sla(self, *, now) -> ReviewTaskQuerySet:
+        """Open tasks past their due time (marked breached or not yet swept)."""
+        return self.filter(
+            Q(breached_at__isnull=False) | Q(due_at__lte=now),
+            state__in=[TaskState.QUEUED, TaskState.CLAIMED],
+        )
+
+    def not_breaching(self, *, now) -> ReviewTaskQuerySet:
+        return self.filter(breached_at__isnull=True).exclude(due_at__lte=now)
+
+    def claimable_by(self, user) -> ReviewTaskQuerySet:
+        """Separation of duties: never one's own organization's invoices, never one's
+        own submissions, never the second review of one's own first review."""
+        qs = self.exclude(submitted_by_id=user.pk).exclude(first_reviewer_id=user.pk)
+        if user.organization_id:
+            qs = qs.exclude(organization_id=user.organization_id)
+        return qs
+
+    def visible_to(self, user) -> ReviewTaskQuerySet:
+        from accounts.roles import Perm, user_can
+
+        if user_can(user, Perm.SUPERVISE):
+            return self.all()
+        if user_can(user, Perm.REVIEW):
+            qs = self.exclude(submitted_by_id=user.pk)
+            if user.organization_id:
+                qs = qs.exclude(organization_id=user.organization_id)
+            return qs
+        return self.none()
+
+
+class ReviewTask(models.Model):
+    """A reviewer's unit of work on an invoice in review (DESIGN.md section 4).
+
+    ``organization`` and ``submitted_by`` copy the invoice's so that claiming the next
+    task reads one table. ``due_at`` and ``warn_at`` are null while the clock is
+    paused (waiting on the submitter).
+    """
+
+    invoice = models.ForeignKey(
+        "invoices.Invoice",
+        on_delete=models.CASCADE,
+        related_name="review_tasks",
+        verbose_name=_("invoice"),
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(
+        _("stage"), max_length=8, choices=TaskStage.choices, default=TaskStage.FIRST
+    )
+    state = models.CharField(
+        _("state"), max_length=8, choices=TaskState.choices, default=TaskState.QUEUED
+    )
+    priority = models.IntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="review_tasks",
+        verbose_name=_("assigned to"),
+    )
+    first_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("first reviewer"),
+    )
+    second_review_reasons = models.JSONField(default=list, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    sla_policy = models.ForeignKey(
+        SLAPolicy, on_delete=models.PROTECT, related_name="+", verbose_name=_("SLA")
+    )
+    enqueued_at = models.DateTimeField(_("queued"), default=timezone.now)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    warn_at = models.DateTimeField(_("warning at"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(
+        _("paused (business seconds)"), default=0
+    )
+    warned_at = models.DateTimeField(_("warned"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached"), null=True, blank=True)
+    decision = models.CharField(
+        _("decision"), max_length=16, choices=TaskDecision.choices, blank=True
+    )
+    reason_code = models.CharField(_("reason code"), max_length=40, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReviewTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "-priority", "id"]
+        verbose_name = _("review task")
+        verbose_name_plural = _("review tasks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=~Q(state="done"),
+                name="one_open_review_task_per_invoice",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="claimed", assigned_to__isnull=False)
+                | ~Q(state="claimed"),
+                name="claimed_task_has_assignee",
+            ),
+            models.CheckConstraint(
+                condition=Q(stage="first") | Q(first_reviewer__isnull=False),
+                name="second_review_names_first_reviewer",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                models.F("due_at").asc(),
+                models.F("priority").desc(),
+                models.F("id").asc(),
+                condition=Q(state="queued"),
+                name="review_task_claim_order",
+            ),
+            models.Index(
+                models.F("due_at").asc(),
+                models.F("priority").desc(),
+                models.F("id").asc(),
+                condition=Q(state__in=["queued", "claimed"]),
+                name="review_task_queue_order",
+            ),
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=Q(state="claimed"),
+                name="review_task_leases",
+            ),
+            models.Index(
+                fields=["assigned_to", "state"], name="review_task_by_assignee"
+            ),
+            models.Index(fields=["decided_at"], name="review_task_decided_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.stage} {self.state}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != TaskState.DONE
+
+
+class ReviewTaskPause(models.Model):
+    """An interval the SLA clock stood still: waiting on the submitter."""
+
+    task = models.ForeignKey(
+        ReviewTask, on_delete=models.CASCADE, related_name="pauses"
+    )
+    paused_at = models.DateTimeField(_("paused"))
+    resumed_at = models.DateTimeField(_("resumed"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["task", "paused_at"]
+        verbose_name = _("SLA pause")
+        verbose_name_plural = _("SLA pauses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=Q(resumed_at__isnull=True),
+                name="one_open_pause_per_task",
+            )
+        ]

@@ -28,6 +28,7 @@ from .checks.catalog import RuleConfig, default_config
 from .checks.runner import Decision, Routing, route, run_checks
 from .context import build_check_context, extracted_from_invoice, latest_document
 from .models import CheckResult
+from .queue.services import review_task_open
 from .rules import rules_active, rules_ensure_defaults
 from .verification import LocalRegistryVerifier, get_verifier
 
@@ -107,6 +108,8 @@ def _route(invoice: Invoice, routing: Routing) -> None:
             code="sent_to_review",
             params=params,
         )
+        # Same transaction, invoice still locked: the task and its SLA start now.
+        review_task_open(invoice=invoice)
     else:
         invoice_transition(
             invoice=invoice,

@@ -1,10 +1,6 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The reviews app's pages live in sub-packages (``reviews.queue`` and
+``reviews.ruleadmin``); ``queue`` stays importable here for ``reviews:queue``."""
 
-from accounts.access import capability_required
-from accounts.roles import Perm
+from reviews.queue.views import queue
 
-
-@capability_required(Perm.REVIEW)
-def queue(request: HttpRequest) -> HttpResponse:
-    return render(request, "reviews/queue.html", {"tasks": []})
+__all__ = ["queue"]

@@ -1,0 +1,119 @@
+"""Default SLA policies, working hours, the shipped 2026 holidays, rejection reasons
+and four-eyes rules. Seeded by migration 0002 and again whenever a table the queue
+needs is found empty (a flushed test database, a fresh install that skipped data).
+
+``seed_defaults`` takes a ``get_model(app_label, name)`` so that the migration can
+pass its historical models; it never overwrites what admins changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+
+from reviews.sla.calendar import load_holiday_entries
+
+SLA_POLICIES = [
+    # priority, name, business minutes, warn at %, from amount
+    (2, "紧急 Urgent", 4 * 60, 75, None),
+    (1, "较高 High", 8 * 60, 75, "100000.00"),
+    (0, "普通 Normal", 16 * 60, 75, None),
+]
+WORKING_PERIODS = [("09:00", "12:00"), ("13:00", "18:00")]
+CALENDAR_YEARS = (2026,)
+REJECTION_REASONS = [
+    (
+        "not_genuine",
+        "发票无法查验或疑似虚假",
+        "The invoice cannot be verified or looks forged",
+    ),
+    ("wrong_buyer", "购买方信息与贵单位不符", "The buyer is not your organization"),
+    (
+        "amount_mismatch",
+        "金额、税额或价税合计有误",
+        "Amounts, tax or total do not add up",
+    ),
+    ("duplicate", "重复报销或重复提交", "Already claimed or submitted before"),
+    ("not_deductible", "不属于可抵扣或可报销范围", "Not deductible or reimbursable"),
+    ("illegible", "票面不清晰或信息不完整", "The document is illegible or incomplete"),
+    ("other", "其他原因（见说明）", "Other (see the comment)"),
+]
+SECOND_REVIEW_RULES = [
+    ("amount_over", True, "1000000.00"),
+    ("first_from_seller", False, None),
+]
+
+
+def _model(get_model: Callable | None, name: str):
+    if get_model is not None:
+        return get_model("reviews", name)
+    from django.apps import apps
+
+    return apps.get_model("reviews", name)
+
+
+def seed_sla_policies(get_model: Callable | None = None) -> None:
+    policy = _model(get_model, "SLAPolicy")
+    for priority, name, minutes, warn, amount in SLA_POLICIES:
+        policy.objects.get_or_create(
+            priority=priority,
+            defaults={
+                "name": name,
+                "target_business_minutes": minutes,
+                "warn_at_percent": warn,
+                "min_amount": Decimal(amount) if amount else None,
+            },
+        )
+
+
+def seed_calendar(get_model: Callable | None = None) -> None:
+    period = _model(get_model, "WorkingPeriod")
+    holiday = _model(get_model, "Holiday")
+    makeup = _model(get_model, "MakeupWorkday")
+    if not period.objects.exists():
+        for start, end in WORKING_PERIODS:
+            period.objects.create(
+                start=dt.time.fromisoformat(start), end=dt.time.fromisoformat(end)
+            )
+    if holiday.objects.exists() or makeup.objects.exists():
+        return
+    for year in CALENDAR_YEARS:
+        for entry in load_holiday_entries(year):
+            name = f"{entry.name_zh} {entry.name_en}"
+            for day in entry.dates:
+                holiday.objects.get_or_create(date=day, defaults={"name": name})
+            for day in entry.makeup_workdays:
+                makeup.objects.get_or_create(
+                    date=day, defaults={"name": f"{entry.name_zh}调休 {entry.name_en}"}
+                )
+
+
+def seed_reasons(get_model: Callable | None = None) -> None:
+    reason = _model(get_model, "RejectionReason")
+    if reason.objects.exists():
+        return
+    for position, (code, zh, en) in enumerate(REJECTION_REASONS):
+        reason.objects.get_or_create(
+            code=code,
+            defaults={"label_zh": zh, "label_en": en, "position": position * 10},
+        )
+
+
+def seed_second_review_rules(get_model: Callable | None = None) -> None:
+    rule = _model(get_model, "SecondReviewRule")
+    for code, enabled, amount in SECOND_REVIEW_RULES:
+        rule.objects.get_or_create(
+            code=code,
+            defaults={
+                "enabled": enabled,
+                "amount_threshold": Decimal(amount) if amount else None,
+            },
+        )
+
+
+def seed_defaults(get_model: Callable | None = None) -> None:
+    seed_sla_policies(get_model)
+    seed_calendar(get_model)
+    seed_reasons(get_model)
+    seed_second_review_rules(get_model)

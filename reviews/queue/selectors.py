@@ -1,0 +1,416 @@
+"""Reads of the review queue: the list, its counts, a task with everything needed to
+decide it, the supervisors' board, and the SLA summary shown to submitters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from invoiceportal.common.errors import NotFoundError
+from invoiceportal.invoices.models import Invoice
+from invoiceportal.invoices.status import InvoiceStatus
+from reviews.models import (
+    CheckResult,
+    RejectionReason,
+    ReviewTask,
+    SecondReviewRuleCode,
+    TaskState,
+)
+from reviews.sla.calendar import business_minutes_between
+from reviews.sla.eta import estimate_completion, throughput_from_history
+
+from .calendar import business_calendar
+from .sla import remaining_seconds
+
+THROUGHPUT_WINDOW_BUSINESS_HOURS = 8.0
+HANDLE_HISTORY = 50
+DEFAULT_HANDLE_MINUTES = 20.0
+
+
+def review_task_list(*, user: Any):
+    """Open tasks this user may see, in claim order (time to breach first)."""
+    return (
+        ReviewTask.objects.visible_to(user)
+        .open()
+        .select_related(
+            "invoice", "organization", "assigned_to", "first_reviewer", "sla_policy"
+        )
+        .in_claim_order()
+    )
+
+
+def review_task_counts(*, tasks, now: dt.datetime) -> dict[str, int]:
+    """Counts of a (filtered) task queryset in one query."""
+    breaching = Q(breached_at__isnull=False) | Q(due_at__lte=now)
+    active = Q(state__in=[TaskState.QUEUED, TaskState.CLAIMED])
+    return tasks.order_by().aggregate(
+        total=Count("pk"),
+        queued=Count("pk", filter=Q(state=TaskState.QUEUED)),
+        claimed=Count("pk", filter=Q(state=TaskState.CLAIMED)),
+        waiting=Count("pk", filter=Q(state=TaskState.WAITING)),
+        breaching=Count("pk", filter=active & breaching),
+        at_risk=Count(
+            "pk",
+            filter=active
+            & Q(breached_at__isnull=True, warn_at__lte=now)
+            & ~Q(due_at__lte=now),
+        ),
+    )
+
+
+def review_task_get_for_user(*, user: Any, task_id: int) -> ReviewTask:
+    """The task if this user may see it; 404 for missing and for someone else's."""
+    task = (
+        ReviewTask.objects.visible_to(user)
+        .select_related(
+            "invoice",
+            "invoice__organization",
+            "invoice__submitted_by",
+            "assigned_to",
+            "first_reviewer",
+            "decided_by",
+            "sla_policy",
+        )
+        .prefetch_related("pauses")
+        .filter(pk=task_id)
+        .first()
+    )
+    if task is None:
+        raise NotFoundError(_("This review task does not exist."))
+    return task
+
+
+def timers(task: ReviewTask, *, now: dt.datetime) -> list[dict[str, Any]]:
+    """Every clock of a task, not only the nearest."""
+    rows: list[dict[str, Any]] = [
+        {"code": "enqueued", "label": _("Queued"), "at": task.enqueued_at},
+        {
+            "code": "warn",
+            "label": _("SLA warning (%(percent)s%%)")
+            % {"percent": task.sla_policy.warn_at_percent},
+            "at": task.warn_at,
+            "done_at": task.warned_at,
+        },
+        {
+            "code": "due",
+            "label": _("SLA due"),
+            "at": task.due_at,
+            "done_at": task.breached_at,
+        },
+    ]
+    if task.state == TaskState.CLAIMED:
+        rows.append(
+            {
+                "code": "lease",
+                "label": _("Claim expires"),
+                "at": task.lease_expires_at,
+            }
+        )
+    for row in rows:
+        at = row.get("at")
+        row["passed"] = bool(at and at <= now)
+    return rows
+
+
+def task_checks(invoice: Invoice) -> list[CheckResult]:
+    """The latest screening round, failures first (review before note), then the rest
+    in catalog order."""
+    rank = {"reject": 0, "review": 1, "info": 2, "none": 3}
+    results = list(CheckResult.objects.latest_round(invoice.pk))
+    return sorted(
+        results,
+        key=lambda r: (r.outcome != "fail", rank.get(r.action, 9), r.id),
+    )
+
+
+def seller_history(invoice: Invoice, *, limit: int = 10) -> dict[str, Any]:
+    """This seller's other invoices to this organization: counts and the latest."""
+    if not invoice.seller_tax_id:
+        return {"counts": {}, "recent": [], "total": 0}
+    others = Invoice.objects.filter(
+        organization_id=invoice.organization_id,
+        seller_tax_id=invoice.seller_tax_id,
+    ).exclude(pk=invoice.pk)
+    counts = dict(others.order_by().values_list("status").annotate(n=Count("pk")))
+    recent = list(
+        others.only(
+            "id", "reference", "status", "total_amount", "issue_date", "submitted_at"
+        ).order_by("-submitted_at")[:limit]
+    )
+    return {
+        "counts": {InvoiceStatus(k).label: v for k, v in counts.items()},
+        "recent": recent,
+        "total": sum(counts.values()),
+    }
+
+
+def earlier_submissions(invoice: Invoice) -> list[Invoice]:
+    """Other submissions of the same invoice: same identity, or the resubmission
+    chain."""
+    q = Q(pk=invoice.resubmission_of_id) | Q(resubmission_of_id=invoice.pk)
+    if invoice.identity:
+        q |= Q(identity=invoice.identity)
+    return list(
+        Invoice.objects.filter(q)
+        .exclude(pk=invoice.pk)
+        .select_related("organization")
+        .only(
+            "id",
+            "reference",
+            "status",
+            "decision_reason",
+            "submitted_at",
+            "organization__name",
+        )
+        .order_by("-submitted_at")[:20]
+    )
+
+
+def field_confidences(document: Any, invoice: Invoice) -> list[dict[str, Any]]:
+    """Extracted fields with the extractor's confidence, least sure first."""
+    readings = (document.field_readings if document else None) or {}
+    rows = []
+    for name, reading in readings.items():
+        if isinstance(reading, dict):
+            source, confidence = reading.get("source", ""), reading.get("confidence")
+        elif isinstance(reading, list | tuple) and len(reading) == 2:
+            source, confidence = reading
+        else:
+            source, confidence = "", reading
+        try:
+            confidence = float(confidence)
+        except (TypeError, ValueError):
+            confidence = 0.0
+        value = getattr(invoice, name, "")
+        rows.append(
+            {
+                "name": name,
+                "value": "" if value is None else value,
+                "source": source,
+                "confidence": confidence,
+                "percent": round(confidence * 100),
+            }
+        )
+    rows.sort(key=lambda r: (r["confidence"], r["name"]))
+    return rows
+
+
+def second_review_labels(task: ReviewTask) -> list[str]:
+    return [
+        str(SecondReviewRuleCode(c).label)
+        for c in task.second_review_reasons
+        if c in SecondReviewRuleCode.values
+    ]
+
+
+def rejection_reasons() -> list[RejectionReason]:
+    reasons = list(RejectionReason.objects.filter(is_active=True))
+    if not reasons and not RejectionReason.objects.exists():
+        from .defaults import seed_reasons
+
+        seed_reasons()  # an emptied table: reviewers must always be able to reject
+        reasons = list(RejectionReason.objects.filter(is_active=True))
+    return reasons
+
+
+def previous_tasks(task: ReviewTask) -> list[ReviewTask]:
+    return list(
+        ReviewTask.objects.filter(invoice_id=task.invoice_id, state=TaskState.DONE)
+        .exclude(pk=task.pk)
+        .select_related("decided_by")
+        .order_by("created_at")
+    )
+
+
+# ------------------------------------------------------------------ the board
+
+
+def supervisor_board(*, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Who holds what, workload per reviewer, tasks at risk and breached."""
+    now = now or timezone.now()
+    from accounts.models import User
+    from accounts.roles import Perm
+
+    open_tasks = ReviewTask.objects.open()
+    held = list(
+        open_tasks.filter(state=TaskState.CLAIMED)
+        .select_related("invoice", "assigned_to", "sla_policy")
+        .in_claim_order()[:200]
+    )
+    day_start = timezone.localtime(now).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    reviewers = list(
+        User.objects.filter(
+            Q(groups__permissions__codename=Perm.REVIEW.value) | Q(is_superuser=True),
+            is_active=True,
+        )
+        .distinct()
+        .annotate(
+            holding=Count(
+                "review_tasks",
+                filter=Q(review_tasks__state=TaskState.CLAIMED),
+                distinct=True,
+            ),
+        )
+        .order_by("username")
+    )
+    decided = dict(
+        ReviewTask.objects.filter(decided_at__gte=day_start, decided_by__isnull=False)
+        .values_list("decided_by")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    last = dict(
+        ReviewTask.objects.filter(decided_by__isnull=False)
+        .values_list("decided_by")
+        .annotate(last=Max("decided_at"))
+        .order_by()
+    )
+    for reviewer in reviewers:
+        reviewer.decided_today = decided.get(reviewer.pk, 0)
+        reviewer.last_decision = last.get(reviewer.pk)
+    active = open_tasks.filter(state__in=[TaskState.QUEUED, TaskState.CLAIMED])
+    related = ("invoice", "assigned_to", "sla_policy")
+    breached = list(
+        active.breaching_sla(now=now).select_related(*related).in_claim_order()[:100]
+    )
+    at_risk = list(
+        active.filter(breached_at__isnull=True, warn_at__lte=now)
+        .exclude(due_at__lte=now)
+        .select_related(*related)
+        .in_claim_order()[:100]
+    )
+    return {
+        "held": held,
+        "reviewers": reviewers,
+        "breached": breached,
+        "at_risk": at_risk,
+        "counts": review_task_counts(tasks=open_tasks, now=now),
+    }
+
+
+# ------------------------------------------------------- submitter's SLA summary
+
+
+def _queue_position(task: ReviewTask) -> int:
+    if task.state != TaskState.QUEUED:
+        return 0
+    if task.due_at is None:
+        ahead = ReviewTask.objects.queued().filter(due_at__isnull=False)
+    else:
+        ahead = ReviewTask.objects.queued().filter(
+            Q(due_at__lt=task.due_at)
+            | Q(due_at=task.due_at, priority__gt=task.priority)
+            | Q(due_at=task.due_at, priority=task.priority, pk__lt=task.pk)
+        )
+    return ahead.count() + 1
+
+
+def _throughput_and_handle(cal: Any, now: dt.datetime) -> tuple[float, float]:
+    window_start = now - dt.timedelta(days=14)
+    times = list(
+        ReviewTask.objects.filter(
+            decided_at__gt=window_start,
+            decided_at__lte=now,
+            decided_by__isnull=False,
+        ).values_list("decided_at", flat=True)
+    )
+    throughput = (
+        throughput_from_history(times, cal, now, THROUGHPUT_WINDOW_BUSINESS_HOURS)
+        if times
+        else 0.0
+    )
+    recent = ReviewTask.objects.filter(
+        decided_at__isnull=False,
+        claimed_at__isnull=False,
+        decided_by__isnull=False,
+    ).order_by("-decided_at")[:HANDLE_HISTORY]
+    spans = [
+        business_minutes_between(cal, claimed, decided)
+        for claimed, decided in recent.values_list("claimed_at", "decided_at")
+        if decided >= claimed
+    ]
+    handle = (sum(spans) / len(spans)) if spans else DEFAULT_HANDLE_MINUTES
+    return throughput, max(handle, 1.0)
+
+
+def invoice_sla_summary(
+    invoice: Invoice, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """What a submitter's page shows about the review clock of ``invoice``.
+
+    Returns ``due_at`` (aware datetime or None), ``paused`` (bool), ``pause_reason``
+    (translated text, "" when running), ``queue_position`` (1 = next to be claimed,
+    0 = a reviewer has it, None = not in the queue) and ``eta``
+    (``reviews.sla.eta.EtaEstimate`` or None). Read-only; a handful of queries.
+    """
+    now = now or timezone.now()
+    task = (
+        ReviewTask.objects.open()
+        .filter(invoice_id=invoice.pk)
+        .select_related("sla_policy")
+        .first()
+    )
+    if task is None:
+        return {
+            "due_at": None,
+            "paused": False,
+            "pause_reason": "",
+            "queue_position": None,
+            "eta": None,
+        }
+    cal = business_calendar()
+    paused = task.state == TaskState.WAITING
+    position = _queue_position(task) if not paused else None
+    throughput, handle = _throughput_and_handle(cal, now)
+    eta = estimate_completion(
+        cal,
+        now,
+        position or 0,
+        throughput,
+        handle,
+        task.due_at,
+        paused,
+    )
+    return {
+        "due_at": task.due_at,
+        "paused": paused,
+        "pause_reason": (
+            _(
+                "The reviewer asked you for information: the clock is paused until "
+                "you answer."
+            )
+            if paused
+            else ""
+        ),
+        "queue_position": position,
+        "eta": eta,
+        "eta_message": eta.message_en
+        if (get_language() or "").startswith("en")
+        else eta.message_zh,
+    }
+
+
+def row_remaining(task: ReviewTask, *, cal: Any, now: dt.datetime) -> dict[str, Any]:
+    """The countdown data of one queue row."""
+    seconds = remaining_seconds(task, cal=cal, now=now)
+    target = task.sla_policy.target_business_minutes * 60
+    level = "ok"
+    if seconds is not None:
+        used = target - seconds
+        if seconds <= 0 or task.breached_at:
+            level = "breach"
+        elif used >= target * task.sla_policy.warn_at_percent / 100:
+            level = "warn"
+    return {
+        "seconds": None if seconds is None else int(seconds),
+        "target": target,
+        "warn_percent": task.sla_policy.warn_at_percent,
+        "level": level,
+    }

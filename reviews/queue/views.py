@@ -1,0 +1,314 @@
+"""The review queue's pages: thin, one service or selector call each."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import capability_required
+from accounts.roles import Perm, user_can
+from invoiceportal.common.errors import ApplicationError, NotFoundError
+from invoiceportal.invoices.status import Priority
+from reviews.models import TaskState
+from reviews.sla.calendar import _utc_periods, next_working_instant
+
+from . import selectors, services
+from .calendar import business_calendar
+from .filters import ReviewTaskPageFilter
+from .forms import BulkForm, DecisionForm, ReassignForm
+from .messages import event_message
+
+PAGE_SIZE = 50
+
+
+def _period_bounds(cal, now):
+    """The working period the live countdowns tick in (epoch milliseconds)."""
+    start = next_working_instant(cal, now)
+    day = start.astimezone(cal.zone).date()
+    for s, e in _utc_periods(cal, day):
+        if s <= start < e:
+            return int(s.timestamp() * 1000), int(e.timestamp() * 1000)
+    return 0, 0
+
+
+@require_GET
+@capability_required(Perm.REVIEW)
+def queue(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    base = selectors.review_task_list(user=request.user)
+    data = request.GET.copy()
+    if "state" not in data and not data.get("all"):
+        data.setlist("state", [TaskState.QUEUED, TaskState.CLAIMED])
+    filterset = ReviewTaskPageFilter(data, queryset=base, request=request)
+    tasks = filterset.qs
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    cal = business_calendar()
+    rows = [
+        (task, selectors.row_remaining(task, cal=cal, now=now))
+        for task in page.object_list
+    ]
+    period_start, period_end = _period_bounds(cal, now)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "rows": rows,
+        "counts": selectors.review_task_counts(
+            tasks=selectors.review_task_list(user=request.user), now=now
+        ),
+        "now_ms": int(now.timestamp() * 1000),
+        "period_start": period_start,
+        "period_end": period_end,
+        "query": _query_without_page(request),
+        "can_supervise": user_can(request.user, Perm.SUPERVISE),
+    }
+    return render(request, "reviews/queue.html", context)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@require_POST
+@capability_required(Perm.REVIEW)
+def claim_next(request: HttpRequest) -> HttpResponse:
+    task = services.review_task_claim_next(user=request.user)
+    if task is None:
+        messages.info(request, _("Nothing to claim: the queue is empty for you."))
+        return redirect("reviews:queue")
+    return redirect("reviews:task", task_id=task.pk)
+
+
+def _task_or_404(request: HttpRequest, task_id: int):
+    try:
+        return selectors.review_task_get_for_user(user=request.user, task_id=task_id)
+    except NotFoundError as exc:
+        raise Http404 from exc
+
+
+def _task_context(request: HttpRequest, task, form=None) -> dict:
+    now = timezone.now()
+    invoice = task.invoice
+    document = invoice.documents.order_by("-uploaded_at", "-id").first()
+    language = get_language() or ""
+    reasons = selectors.rejection_reasons()
+    mine = task.state == TaskState.CLAIMED and task.assigned_to_id == request.user.pk
+    problem = services.separation_problem(user=request.user, task=task)
+    events = [
+        (event, event_message(event))
+        for event in invoice.timeline.select_related("actor")
+    ]
+    return {
+        "task": task,
+        "invoice": invoice,
+        "document": document,
+        "doc_kind": _doc_kind(document),
+        "lines": list(invoice.lines.all()),
+        "fields": selectors.field_confidences(document, invoice),
+        "checks": selectors.task_checks(invoice),
+        "seller": selectors.seller_history(invoice),
+        "earlier": selectors.earlier_submissions(invoice),
+        "previous_tasks": selectors.previous_tasks(task),
+        "events": events,
+        "timers": selectors.timers(task, now=now),
+        "pauses": list(task.pauses.all()),
+        "second_review": selectors.second_review_labels(task),
+        "reasons": reasons,
+        "mine": mine,
+        "separation_problem": problem,
+        "english": language.startswith("en"),
+        "form": form
+        or DecisionForm(initial={"next": True}, reasons=reasons, language=language),
+        "reassign_form": ReassignForm()
+        if user_can(request.user, Perm.SUPERVISE)
+        else None,
+        "can_supervise": user_can(request.user, Perm.SUPERVISE),
+        "lease_minutes": services.lease_minutes(),
+    }
+
+
+def _doc_kind(document) -> str:
+    if document is None:
+        return ""
+    ctype = (document.content_type or "").lower()
+    fmt = (document.format or "").lower()
+    if fmt == "pdf" or ctype == "application/pdf":
+        return "pdf"
+    if ctype.startswith("image/") or fmt in {"jpg", "jpeg", "png"}:
+        return "image"
+    if fmt == "xml" or ctype.endswith("xml"):
+        return "xml"
+    return "other"
+
+
+@require_GET
+@capability_required(Perm.REVIEW)
+def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = _task_or_404(request, task_id)
+    if task.state == TaskState.CLAIMED and task.assigned_to_id == request.user.pk:
+        services.review_task_touch(user=request.user, task_id=task.pk)
+    return render(request, "reviews/queue/task.html", _task_context(request, task))
+
+
+@require_GET
+@xframe_options_sameorigin
+@capability_required(Perm.REVIEW)
+def task_document(request: HttpRequest, task_id: int) -> FileResponse:
+    task = _task_or_404(request, task_id)
+    document = task.invoice.documents.order_by("-uploaded_at", "-id").first()
+    if document is None:
+        raise Http404
+    inline = _doc_kind(document) in {"pdf", "image"}
+    response = FileResponse(
+        document.file.open("rb"),
+        content_type=document.content_type or "application/octet-stream",
+        as_attachment=not inline,
+        filename=document.original_name or f"{task.invoice.reference}",
+    )
+    return response
+
+
+@require_POST
+@capability_required(Perm.REVIEW)
+def task_heartbeat(request: HttpRequest, task_id: int) -> HttpResponse:
+    renewed = services.review_task_touch(user=request.user, task_id=task_id)
+    return HttpResponse(status=204 if renewed else 409)
+
+
+@require_POST
+@capability_required(Perm.REVIEW)
+def task_release(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        services.review_task_release(user=request.user, task_id=task_id)
+    except NotFoundError as exc:
+        raise Http404 from exc
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("reviews:task", task_id=task_id)
+    messages.success(request, _("The task is back in the queue."))
+    return redirect("reviews:queue")
+
+
+@require_POST
+@capability_required(Perm.REVIEW)
+def task_decide(request: HttpRequest, task_id: int) -> HttpResponse:
+    language = get_language() or ""
+    reasons = selectors.rejection_reasons()
+    form = DecisionForm(request.POST, reasons=reasons, language=language)
+    if form.is_valid():
+        try:
+            services.review_task_decide(
+                user=request.user,
+                task_id=task_id,
+                decision=form.cleaned_data["decision"],
+                reason_code=form.cleaned_data["reason_code"],
+                comment=form.cleaned_data["comment"],
+            )
+        except NotFoundError as exc:
+            raise Http404 from exc
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Decision recorded."))
+            if form.cleaned_data["next"]:
+                task = services.review_task_claim_next(user=request.user)
+                if task is not None:
+                    return redirect("reviews:task", task_id=task.pk)
+                messages.info(
+                    request, _("Nothing to claim: the queue is empty for you.")
+                )
+            return redirect("reviews:queue")
+    task = _task_or_404(request, task_id)
+    return render(
+        request,
+        "reviews/queue/task.html",
+        _task_context(request, task, form=form),
+        status=400,
+    )
+
+
+@require_POST
+@capability_required(Perm.SUPERVISE)
+def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
+    form = ReassignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the reviewer."))
+        return redirect("reviews:task", task_id=task_id)
+    try:
+        services.review_task_reassign(
+            actor=request.user, task_id=task_id, to_user=form.cleaned_data["to_user"]
+        )
+    except NotFoundError as exc:
+        raise Http404 from exc
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request,
+            _("Assigned to %(user)s.") % {"user": form.cleaned_data["to_user"]},
+        )
+    return redirect(request.POST.get("back") or reverse("reviews:board"))
+
+
+@require_GET
+@capability_required(Perm.SUPERVISE)
+def board(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    data = selectors.supervisor_board(now=now)
+    cal = business_calendar()
+    for key in ("held", "breached", "at_risk"):
+        data[key] = [
+            (task, selectors.row_remaining(task, cal=cal, now=now))
+            for task in data[key]
+        ]
+    data["bulk_form"] = BulkForm()
+    data["reassign_form"] = ReassignForm()
+    data["priorities"] = Priority.choices
+    return render(request, "reviews/queue/board.html", data)
+
+
+@require_POST
+@capability_required(Perm.SUPERVISE)
+def board_bulk(request: HttpRequest) -> HttpResponse:
+    ids = [int(v) for v in request.POST.getlist("tasks") if v.isdigit()]
+    form = BulkForm(request.POST, task_ids=ids)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("reviews:board")
+    action = form.cleaned_data["action"]
+    done, failed = 0, []
+    for task_id in form.cleaned_data["tasks"]:
+        try:
+            if action == "release":
+                services.review_task_release(user=request.user, task_id=task_id)
+            elif action == "reassign":
+                services.review_task_reassign(
+                    actor=request.user,
+                    task_id=task_id,
+                    to_user=form.cleaned_data["to_user"],
+                )
+            else:
+                services.review_task_set_priority(
+                    actor=request.user,
+                    task_id=task_id,
+                    priority=form.cleaned_data["priority"],
+                )
+            done += 1
+        except ApplicationError as exc:
+            failed.append(f"#{task_id}: {exc.message}")
+    if done:
+        messages.success(request, _("%(count)s tasks updated.") % {"count": done})
+    for line in failed:
+        messages.error(request, line)
+    return redirect("reviews:board")
