@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "accounts",
     "invoiceportal.invoices",
     "reviews",
+    "invoiceportal.notifications",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,12 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "invoices@localhost")
+# The portal's public address, for links in emails.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:8000")
+# SMS: a class with send(phone, text); the default only logs the message.
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND", "invoiceportal.notifications.sms.LoggingSmsBackend"
+)
 
 # --- API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -30,6 +30,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("invoices/", include("invoiceportal.invoices.urls")),
     path("reviews/", include("reviews.urls")),
+    path("notifications/", include("invoiceportal.notifications.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("django-admin/", admin.site.urls),
 ]

@@ -8,10 +8,10 @@ from typing import Any
 
 import django_filters
 from django.db.models import Q
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -24,6 +24,13 @@ from invoiceportal.common.errors import (
     NotFoundError,
 )
 
+from .actions import (
+    CorrectedFile,
+    invoice_expedite_request,
+    invoice_feedback_give,
+    invoice_respond,
+    invoice_withdraw,
+)
 from .extraction.errors import ExtractionError
 from .extraction.types import (
     ExtractedInvoice,
@@ -39,9 +46,9 @@ from .intake import (
     invoice_submit_manual,
     require_submitter,
 )
-from .lifecycle import timeline_message
-from .models import Invoice, InvoiceLine
-from .selectors import invoice_get_for_user
+from .models import ExpediteRequest, Invoice, InvoiceLine
+from .receipts import receipt_pdf
+from .selectors import event_message, invoice_eta, invoice_get_for_user
 from .status import InvoiceKindChoice, InvoiceStatus
 
 
@@ -105,19 +112,29 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
             "sla_due_at",
         ]
 
+    def _sla(self, invoice: Invoice) -> dict[str, Any]:
+        cache = self.context.setdefault("_sla", {})
+        if invoice.pk not in cache:
+            cache[invoice.pk] = invoice_eta(invoice)
+        return cache[invoice.pk]
+
     def get_checks(self, invoice: Invoice) -> list[dict[str, Any]]:
-        results = getattr(invoice, "check_results", None)
-        if results is None:
+        results = list(invoice.check_results.all())
+        if not results:
             return []
+        last = max(r.round for r in results)
         english = (get_language() or "").startswith("en")
         return [
             {
                 "rule": r.rule_code,
                 "outcome": r.outcome,
                 "severity": r.severity,
-                "message": r.message_en if english else r.message_zh,
+                "message": (r.message_en if english else r.message_zh)
+                or r.message_zh
+                or r.message_en,
             }
-            for r in results.all()
+            for r in sorted(results, key=lambda r: r.id)
+            if r.round == last
         ]
 
     def get_timeline(self, invoice: Invoice) -> list[dict[str, Any]]:
@@ -126,15 +143,42 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
         if not user_can(user, Perm.REVIEW) and not user_can(user, Perm.ADMINISTER):
             events = [e for e in events if e.visible_to_submitter]
         return [
-            {"at": e.at, "status": e.status, "message": timeline_message(e)}
+            {"at": e.at, "status": e.status, "message": event_message(e)}
             for e in events
         ]
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_eta(self, invoice: Invoice) -> dt.datetime | None:
-        return None  # the ETA arrives with the review queue
+        eta = self._sla(invoice).get("eta")
+        return None if eta is None else eta.expected_at
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_sla_due_at(self, invoice: Invoice) -> dt.datetime | None:
-        return None
+        return self._sla(invoice).get("due_at")
+
+
+class RespondSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=4000)
+    file = serializers.FileField(required=False)
+
+
+class ExpediteSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class FeedbackSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
+class ExpediteRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExpediteRequest
+        fields = ["id", "state", "reason", "requested_at", "decided_at", "automatic"]
 
 
 class ManualLineSerializer(serializers.Serializer):
@@ -237,10 +281,7 @@ class InvoiceViewSet(
     def get_queryset(self) -> Any:
         qs = Invoice.objects.visible_to(self.request.user)
         if self.action == "retrieve":
-            related = ["lines", "timeline"]
-            if hasattr(Invoice, "check_results"):
-                related.append("check_results")
-            return qs.prefetch_related(*related)
+            return qs.prefetch_related("lines", "timeline", "check_results")
         return qs
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
@@ -329,3 +370,92 @@ class InvoiceViewSet(
             as_attachment=True,
             filename=document.original_name or f"{invoice.reference}.{document.format}",
         )
+
+    def _detail(self, request: Request, invoice: Invoice, **extra: Any) -> Response:
+        fresh = self.get_queryset_for_detail().get(pk=invoice.pk)
+        body = InvoiceDetailSerializer(fresh, context={"request": request}).data
+        return Response({**body, **extra}, status=status.HTTP_200_OK)
+
+    def get_queryset_for_detail(self) -> Any:
+        return Invoice.objects.visible_to(self.request.user).prefetch_related(
+            "lines", "timeline", "check_results"
+        )
+
+    @extend_schema(request=WithdrawSerializer, responses={200: InvoiceDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invoice = invoice_withdraw(
+            user=request.user,
+            invoice_id=pk,
+            reason=serializer.validated_data.get("reason", ""),
+        )
+        return self._detail(request, invoice)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": RespondSerializer,
+            "application/json": RespondSerializer,
+        },
+        responses={200: InvoiceDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def respond(self, request: Request, pk: str | None = None) -> Response:
+        serializer = RespondSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data.get("file")
+        file = (
+            CorrectedFile(upload.read(), upload.name, upload.content_type or "")
+            if upload
+            else None
+        )
+        invoice = invoice_respond(
+            user=request.user,
+            invoice_id=pk,
+            message=serializer.validated_data["message"],
+            file=file,
+        )
+        return self._detail(request, invoice)
+
+    @extend_schema(request=ExpediteSerializer, responses={200: InvoiceDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def expedite(self, request: Request, pk: str | None = None) -> Response:
+        serializer = ExpediteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        expedite = invoice_expedite_request(
+            user=request.user,
+            invoice_id=pk,
+            reason=serializer.validated_data["reason"],
+        )
+        return self._detail(
+            request,
+            expedite.invoice,
+            expedite=ExpediteRequestSerializer(expedite).data,
+        )
+
+    @extend_schema(request=FeedbackSerializer, responses={200: FeedbackSerializer})
+    @action(detail=True, methods=["post"])
+    def feedback(self, request: Request, pk: str | None = None) -> Response:
+        serializer = FeedbackSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        feedback = invoice_feedback_give(
+            user=request.user,
+            invoice_id=pk,
+            rating=serializer.validated_data["rating"],
+            comment=serializer.validated_data.get("comment", ""),
+        )
+        return Response(
+            {"rating": feedback.rating, "comment": feedback.comment},
+            status=status.HTTP_200_OK,
+        )
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"])
+    def receipt(self, request: Request, pk: str | None = None) -> HttpResponse:
+        invoice = self.get_object()
+        response = HttpResponse(receipt_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{invoice.reference}-receipt.pdf"'
+        )
+        return response

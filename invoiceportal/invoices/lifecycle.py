@@ -41,6 +41,12 @@ TIMELINE_MESSAGES = {
 }
 
 
+def register_timeline_messages(messages: dict[str, Any]) -> None:
+    """Other apps (the review queue) add the messages of their own event codes."""
+    for code, template in messages.items():
+        TIMELINE_MESSAGES.setdefault(code, template)
+
+
 def timeline_message(event: TimelineEvent) -> str:
     template = TIMELINE_MESSAGES.get(event.code)
     if template is None:
@@ -96,6 +102,10 @@ def invoice_transition(
         note=note,
         visible_to_submitter=visible_to_submitter,
     )
+    # Tell the submitter in the same transaction (in-app now, email after commit).
+    from invoiceportal.notifications.services import notify_for_timeline_event
+
+    notify_for_timeline_event(event)
     audit_record(
         actor=actor,
         action=f"invoice.{to}",

@@ -196,3 +196,111 @@ class ReferenceCounter(models.Model):
 
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+
+class ExpediteState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a supervisor")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+
+
+class ExpediteRequest(models.Model):
+    """A submitter's request for urgent handling. The invoice's priority rises only
+    when it is approved (by a supervisor, or at once by an auto-approval rule)."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="expedite_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason for urgency"))
+    state = models.CharField(
+        _("state"),
+        max_length=10,
+        choices=ExpediteState.choices,
+        default=ExpediteState.PENDING,
+    )
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    automatic = models.BooleanField(_("approved by a rule"), default=False)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("urgent handling request")
+        verbose_name_plural = _("urgent handling requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(state="pending"),
+                name="one_pending_expedite_request_per_invoice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.state}"
+
+
+class ExpediteAutoApproval(models.Model):
+    """Admin rule: urgent-handling requests of this organization (or of every
+    organization, when empty) are approved at once."""
+
+    organization = models.OneToOneField(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organization"),
+        help_text=_("Leave empty to approve every organization's requests at once."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("urgent handling auto-approval")
+        verbose_name_plural = _("urgent handling auto-approvals")
+
+    def __str__(self) -> str:
+        return str(self.organization or _("every organization"))
+
+
+class Feedback(models.Model):
+    """A submitter's 1-5 rating of how an invoice was handled, after its decision."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="feedback"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    rating = models.PositiveSmallIntegerField(_("rating"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("given"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "user"], name="one_feedback_per_invoice_and_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5),
+                name="feedback_rating_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["-created_at"], name="feedback_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.rating}"

@@ -1,36 +1,120 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from accounts.access import capability_required
 from accounts.roles import Perm
-from invoiceportal.common.errors import NotFoundError
+from invoiceportal.common.errors import ApplicationError, NotFoundError
 
+from .actions import (
+    CorrectedFile,
+    invoice_expedite_decide,
+    invoice_expedite_request,
+    invoice_feedback_give,
+    invoice_respond,
+    invoice_resubmit,
+    invoice_withdraw,
+)
+from .exports import csv_rows
+from .forms import (
+    ExpediteForm,
+    FeedbackForm,
+    InvoiceFilterForm,
+    RespondForm,
+    ResubmitForm,
+    WithdrawForm,
+)
 from .intake import invoice_submit_batch
-from .lifecycle import timeline_message
-from .models import Invoice
-from .selectors import invoice_get_for_user, invoice_list_for_user
+from .models import ExpediteRequest, ExpediteState, Feedback, Invoice
+from .receipts import receipt_pdf
+from .selectors import (
+    LIST_FIELDS,
+    invoice_etas,
+    invoice_filter,
+    invoice_get_for_user,
+    invoice_list_for_user,
+    invoice_page,
+    invoice_status_version,
+    keyset_page,
+)
+
+INLINE_FORMATS = {"pdf", "jpeg", "png"}
+PERMISSION_CACHE_SECONDS = 60
+
+
+def _filtered(request: HttpRequest) -> tuple[InvoiceFilterForm, Any]:
+    form = InvoiceFilterForm(request.GET or None)
+    qs = invoice_list_for_user(user=request.user)
+    if form.is_bound and form.is_valid():
+        qs = invoice_filter(qs, form.cleaned_data)
+    return form, qs
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
 
 
 @capability_required(Perm.SUBMIT)
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    invoices = invoice_list_for_user(user=request.user).only(
-        "id",
-        "reference",
-        "status",
-        "kind",
-        "number",
-        "seller_name",
-        "total_amount",
-        "submitted_at",
-        "organization__name",
+    form, qs = _filtered(request)
+    page = keyset_page(
+        qs.only(*LIST_FIELDS, "organization__name"),
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
     )
-    page = Paginator(invoices, 50).get_page(request.GET.get("page"))
-    return render(request, "invoices/list.html", {"page": page})
+    etas = invoice_etas(page.rows)
+    rows = [(invoice, etas.get(invoice.pk)) for invoice in page.rows]
+    return render(
+        request,
+        "invoices/list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "filters": _query_without(request, "after", "before"),
+            "filtered": bool(_query_without(request, "after", "before")),
+        },
+    )
+
+
+@capability_required(Perm.SUBMIT)
+def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The filtered list as CSV, streamed."""
+    _form, qs = _filtered(request)
+    language = translation.get_language()
+
+    def stream():
+        with translation.override(language):
+            yield from csv_rows(qs)
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="invoices-{stamp}.csv"'
+    return response
 
 
 @capability_required(Perm.SUBMIT)
@@ -60,46 +144,318 @@ def upload_file(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _get_or_404(request: HttpRequest, invoice_id: str) -> Invoice:
+def _get_or_404(request: HttpRequest, invoice_id: Any) -> Invoice:
     try:
         return invoice_get_for_user(user=request.user, invoice_id=invoice_id)
     except NotFoundError as exc:
         raise Http404 from exc
 
 
-@capability_required(Perm.SUBMIT)
-def invoice_detail(request: HttpRequest, invoice_id: str) -> HttpResponse:
-    invoice = _get_or_404(request, invoice_id)
-    events = [
-        (event, timeline_message(event))
-        for event in invoice.timeline.select_related("actor")
-        if event.visible_to_submitter
-    ]
-    checks = (
-        list(invoice.check_results.all()) if hasattr(invoice, "check_results") else []
+def _page_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
+    context = invoice_page(invoice, user=request.user)
+    context.update(
+        respond_form=RespondForm(),
+        expedite_form=ExpediteForm(),
+        withdraw_form=WithdrawForm(),
+        resubmit_form=ResubmitForm(),
+        feedback_form=FeedbackForm(),
+        poll_seconds=3,
     )
-    return render(
+    return context
+
+
+@capability_required(Perm.SUBMIT)
+def invoice_detail(request: HttpRequest, invoice_id: Any) -> HttpResponse:
+    invoice = _get_or_404(request, invoice_id)
+    from invoiceportal.notifications.services import (
+        notification_mark_read_for_invoice,
+    )
+
+    notification_mark_read_for_invoice(user=request.user, invoice_id=invoice.pk)
+    return render(request, "invoices/detail.html", _page_context(request, invoice))
+
+
+def _prime_permissions(request: HttpRequest) -> None:
+    """Keep the user's permission set for a minute per session, so a status poll
+    does not read the permission tables every few seconds (the set is what
+    ``ModelBackend`` would compute; a role change applies within the minute)."""
+    user = request.user
+    if hasattr(user, "_perm_cache"):
+        return
+    key = f"perms:{user.pk}:{request.session.get(HASH_SESSION_KEY, '')[:16]}"
+    perms = cache.get(key)
+    if perms is None:
+        perms = user.get_all_permissions()
+        cache.set(key, perms, PERMISSION_CACHE_SECONDS)
+    else:
+        user._perm_cache = perms
+
+
+@login_required
+def invoice_status(request: HttpRequest, invoice_id: Any) -> HttpResponse:
+    """The live status poll: 204 while the status is the one the page shows (one
+    small query), the refreshed panel once it changed."""
+    _prime_permissions(request)
+    version = invoice_status_version(user=request.user, invoice_id=invoice_id)
+    if version is None:
+        raise Http404
+    if request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    invoice = _get_or_404(request, invoice_id)
+    return render(request, "invoices/_live.html", _page_context(request, invoice))
+
+
+def _act(
+    request: HttpRequest,
+    invoice_id: Any,
+    form_class: type,
+    action: Callable[[Any], Any],
+    success: str,
+) -> HttpResponse:
+    """Run one submitter action from a page form: errors and success as messages,
+    then back to the invoice page."""
+    _get_or_404(request, invoice_id)  # someone else's invoice: 404 before anything
+    form = form_class(request.POST, request.FILES)
+    target = redirect("invoices:detail", invoice_id=invoice_id)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return target
+    try:
+        result = action(form.cleaned_data)
+    except NotFoundError as exc:
+        raise Http404 from exc
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        return target
+    messages.success(request, success)
+    if isinstance(result, str):
+        return redirect(result)
+    return target
+
+
+@require_POST
+@capability_required(Perm.SUBMIT)
+def invoice_withdraw_view(request: HttpRequest, invoice_id: Any) -> HttpResponse:
+    return _act(
         request,
-        "invoices/detail.html",
-        {
-            "invoice": invoice,
-            "lines": invoice.lines.all(),
-            "events": events,
-            "checks": checks,
-            "document": invoice.documents.order_by("-uploaded_at").first(),
-        },
+        invoice_id,
+        WithdrawForm,
+        lambda data: invoice_withdraw(
+            user=request.user, invoice_id=invoice_id, reason=data["reason"]
+        ),
+        _("The invoice is withdrawn."),
     )
 
 
+@require_POST
 @capability_required(Perm.SUBMIT)
-def invoice_document(request: HttpRequest, invoice_id: str) -> FileResponse:
-    invoice = _get_or_404(request, invoice_id)
-    document = invoice.documents.order_by("-uploaded_at").first()
+def invoice_respond_view(request: HttpRequest, invoice_id: Any) -> HttpResponse:
+    def run(data: dict[str, Any]) -> Any:
+        upload = data.get("file")
+        file = (
+            CorrectedFile(upload.read(), upload.name, upload.content_type or "")
+            if upload
+            else None
+        )
+        return invoice_respond(
+            user=request.user, invoice_id=invoice_id, message=data["message"], file=file
+        )
+
+    return _act(
+        request,
+        invoice_id,
+        RespondForm,
+        run,
+        _("Your answer was sent; the invoice is back in review."),
+    )
+
+
+@require_POST
+@capability_required(Perm.SUBMIT)
+def invoice_expedite_view(request: HttpRequest, invoice_id: Any) -> HttpResponse:
+    def run(data: dict[str, Any]) -> Any:
+        request_row = invoice_expedite_request(
+            user=request.user, invoice_id=invoice_id, reason=data["reason"]
+        )
+        if request_row.state == ExpediteState.APPROVED:
+            messages.info(request, _("Approved at once: the invoice has top priority."))
+        return request_row
+
+    return _act(
+        request,
+        invoice_id,
+        ExpediteForm,
+        run,
+        _("Urgent handling requested."),
+    )
+
+
+@require_POST
+@capability_required(Perm.SUBMIT)
+def invoice_resubmit_view(request: HttpRequest, invoice_id: Any) -> HttpResponse:
+    def run(data: dict[str, Any]) -> str:
+        upload = data["file"]
+        result = invoice_resubmit(
+            user=request.user,
+            invoice_id=invoice_id,
+            data=upload.read(),
+            filename=upload.name,
+            content_type=upload.content_type or "",
+        )
+        return reverse("invoices:detail", args=[result.invoice.pk])
+
+    return _act(
+        request,
+        invoice_id,
+        ResubmitForm,
+        run,
+        _("The corrected invoice was submitted and is being checked."),
+    )
+
+
+@require_POST
+@capability_required(Perm.SUBMIT)
+def invoice_feedback_view(request: HttpRequest, invoice_id: Any) -> HttpResponse:
+    return _act(
+        request,
+        invoice_id,
+        FeedbackForm,
+        lambda data: invoice_feedback_give(
+            user=request.user,
+            invoice_id=invoice_id,
+            rating=data["rating"],
+            comment=data.get("comment", ""),
+        ),
+        _("Thank you for your feedback."),
+    )
+
+
+def _document(request: HttpRequest, invoice: Invoice):
+    document = invoice.documents.order_by("-uploaded_at", "-id").first()
     if document is None:
         raise Http404
+    return document
+
+
+@capability_required(Perm.SUBMIT)
+def invoice_document(request: HttpRequest, invoice_id: Any) -> FileResponse:
+    invoice = _get_or_404(request, invoice_id)
+    document = _document(request, invoice)
     return FileResponse(
         document.file.open("rb"),
         content_type=document.content_type,
         as_attachment=True,
         filename=document.original_name or f"{invoice.reference}.{document.format}",
+    )
+
+
+@xframe_options_sameorigin
+@capability_required(Perm.SUBMIT)
+def invoice_document_preview(request: HttpRequest, invoice_id: Any) -> FileResponse:
+    """The original PDF or image, shown inside the invoice page (other formats are
+    downloaded)."""
+    invoice = _get_or_404(request, invoice_id)
+    document = _document(request, invoice)
+    if document.format not in INLINE_FORMATS:
+        raise Http404
+    response = FileResponse(
+        document.file.open("rb"), content_type=document.content_type
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@capability_required(Perm.SUBMIT)
+def invoice_receipt(request: HttpRequest, invoice_id: Any) -> HttpResponse:
+    invoice = _get_or_404(request, invoice_id)
+    try:
+        pdf = receipt_pdf(invoice)
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("invoices:detail", invoice_id=invoice.pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{invoice.reference}-receipt.pdf"'
+    )
+    return response
+
+
+# ---------------------------------------------------------------- supervisors
+
+
+@capability_required(Perm.SUPERVISE)
+def expedite_requests(request: HttpRequest) -> HttpResponse:
+    pending = list(
+        ExpediteRequest.objects.filter(state=ExpediteState.PENDING)
+        .select_related("invoice", "invoice__organization", "requested_by")
+        .order_by("requested_at")[:200]
+    )
+    recent = list(
+        ExpediteRequest.objects.exclude(state=ExpediteState.PENDING)
+        .select_related("invoice", "requested_by", "decided_by")
+        .order_by("-decided_at")[:50]
+    )
+    return render(
+        request,
+        "invoices/expedite_requests.html",
+        {"pending": pending, "recent": recent},
+    )
+
+
+@require_POST
+@capability_required(Perm.SUPERVISE)
+def expedite_decide(request: HttpRequest, request_id: int) -> HttpResponse:
+    approve = request.POST.get("decision") == "approve"
+    try:
+        invoice_expedite_decide(
+            actor=request.user,
+            request_id=request_id,
+            approve=approve,
+            note=request.POST.get("note", ""),
+        )
+    except NotFoundError as exc:
+        raise Http404 from exc
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request,
+            _("Approved: the invoice now has top priority.")
+            if approve
+            else _("Declined; the submitter is told."),
+        )
+    return redirect("invoices:expedite_requests")
+
+
+@capability_required(Perm.SUPERVISE)
+def feedback_list(request: HttpRequest) -> HttpResponse:
+    """Submitters' ratings, newest first, with the average of the last 30 days."""
+    from django.db.models import Avg, Count
+
+    since = timezone.now() - dt.timedelta(days=30)
+    summary = Feedback.objects.filter(created_at__gte=since).aggregate(
+        average=Avg("rating"), count=Count("pk")
+    )
+    try:
+        before = int(request.GET.get("before") or 0) or None
+    except ValueError:
+        before = None
+    qs = Feedback.objects.select_related(
+        "invoice", "invoice__organization", "user"
+    ).order_by("-pk")
+    if before:
+        qs = qs.filter(pk__lt=before)
+    rows = list(qs[:51])
+    more = len(rows) > 50
+    rows = rows[:50]
+    return render(
+        request,
+        "invoices/feedback_list.html",
+        {
+            "rows": rows,
+            "summary": summary,
+            "next_before": rows[-1].pk if more and rows else None,
+        },
     )

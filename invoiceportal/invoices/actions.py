@@ -1,0 +1,646 @@
+"""What a submitter can do to an invoice after submitting it (and the supervisor's
+answer to an urgent-handling request).
+
+Each service locks the invoice row inside a durable transaction, re-checks its state
+under the lock, changes status only through ``invoice_transition``, writes the
+timeline and the audit entry in the same transaction, and queues notifications and
+screening for after the commit. The invoice is fetched through the one scoping rule
+(``Invoice.objects.visible_to``): someone else's invoice is "not found".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Perm, user_can
+from invoiceportal.audit.services import audit_record
+from invoiceportal.common.errors import (
+    ApplicationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+from .intake import (
+    CONTENT_TYPES,
+    SubmitResult,
+    enqueue_processing,
+    invoice_submit_file,
+    require_submitter,
+    upload_limits,
+)
+from .lifecycle import invoice_transition
+from .models import (
+    Document,
+    ExpediteAutoApproval,
+    ExpediteRequest,
+    ExpediteState,
+    Feedback,
+    Invoice,
+    InvoiceLine,
+    TimelineEvent,
+)
+from .status import InvoiceStatus, Priority
+
+OPEN = (
+    InvoiceStatus.RECEIVED,
+    InvoiceStatus.SCREENING,
+    InvoiceStatus.IN_REVIEW,
+    InvoiceStatus.NEEDS_INFO,
+)
+DECIDED = (InvoiceStatus.APPROVED, InvoiceStatus.REJECTED)
+
+# Timeline messages of the events these services write (rendered for the reader).
+ACTION_MESSAGES = {
+    "expedite_requested": _("Urgent handling requested: %(reason)s"),
+    "expedite_approved": _("Urgent handling approved: the invoice has top priority."),
+    "expedite_auto_approved": _(
+        "Urgent handling approved at once by your organization's rule: the invoice "
+        "has top priority."
+    ),
+    "expedite_declined": _("Urgent handling declined."),
+    "resubmitted": _("A corrected invoice was submitted as %(reference)s."),
+    "corrected_file": _("You sent a corrected file: %(filename)s."),
+}
+
+
+class InvoiceStateError(ConflictError):
+    default_code = "invalid_state"
+
+
+def _status_label(invoice: Invoice) -> str:
+    return str(InvoiceStatus(invoice.status).label)
+
+
+def _lock_for_user(user: Any, invoice_id: uuid.UUID | str) -> Invoice:
+    """The invoice, locked, if ``user`` may see it; 404 otherwise."""
+    try:
+        pk = uuid.UUID(str(invoice_id))
+    except ValueError as exc:
+        raise NotFoundError() from exc
+    invoice = (
+        Invoice.objects.visible_to(user)
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+        .first()
+    )
+    if invoice is None:
+        raise NotFoundError()
+    return invoice
+
+
+def _event(
+    invoice: Invoice,
+    code: str,
+    *,
+    actor: Any = None,
+    params: dict[str, Any] | None = None,
+    note: str = "",
+    visible: bool = True,
+) -> TimelineEvent:
+    """A timeline event that does not change the status."""
+    return TimelineEvent.objects.create(
+        invoice=invoice,
+        status=invoice.status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        code=code,
+        params=params or {},
+        note=note,
+        visible_to_submitter=visible,
+    )
+
+
+def _notify(**kwargs: Any) -> None:
+    from invoiceportal.notifications.services import notify
+
+    notify(**kwargs)
+
+
+# ------------------------------------------------------------------- withdraw
+
+
+def invoice_withdraw(
+    *, user: Any, invoice_id: uuid.UUID | str, reason: str = ""
+) -> Invoice:
+    """Take an open invoice out of processing for good; its review task closes."""
+    require_submitter(user)
+    reason = (reason or "").strip()[:1000]
+    with transaction.atomic(durable=True):
+        invoice = _lock_for_user(user, invoice_id)
+        if invoice.status not in OPEN:
+            raise InvoiceStateError(
+                _("This invoice is %(status)s already; it can no longer be withdrawn.")
+                % {"status": _status_label(invoice)},
+                details={"status": invoice.status},
+            )
+        invoice_transition(
+            invoice=invoice,
+            to=InvoiceStatus.WITHDRAWN,
+            actor=user,
+            code="withdrawn",
+            note=reason,
+        )
+        from reviews.queue.services import review_task_close_for_invoice
+
+        review_task_close_for_invoice(invoice=invoice, actor=user)
+        ExpediteRequest.objects.filter(
+            invoice=invoice, state=ExpediteState.PENDING
+        ).update(state=ExpediteState.DECLINED, decided_at=timezone.now())
+    return invoice
+
+
+# -------------------------------------------------------------------- respond
+
+
+@dataclass(frozen=True)
+class CorrectedFile:
+    data: bytes
+    filename: str
+    content_type: str = ""
+
+
+def _read_corrected(file: CorrectedFile) -> tuple[str, Any, str]:
+    """Read the file like an upload (refusing unsafe or unreadable files) before any
+    lock is taken: (format, extracted, safe filename)."""
+    from .extraction.dispatch import check_declared_type, extract
+    from .extraction.sniff import check_filename
+
+    limits = upload_limits()
+    safe_name = check_filename(
+        file.filename or "upload", max_length=limits.max_filename_length
+    )
+    fmt, extracted = extract(file.data, limits=limits)
+    check_declared_type(fmt, safe_name, file.content_type)
+    return str(fmt), extracted, safe_name
+
+
+def _apply_corrected(
+    invoice: Invoice, *, user: Any, fmt: str, extracted: Any, data: bytes, name: str
+) -> Document:
+    from .intake import _invoice_fields, _readings
+
+    fields = _invoice_fields(extracted)
+    if (
+        fields["identity"]
+        and invoice.identity
+        and fields["identity"] != invoice.identity
+    ):
+        raise ApplicationError(
+            _(
+                "This file is a different invoice (number %(number)s). Send a "
+                "corrected copy of invoice %(expected)s, or submit the other invoice "
+                "as a new one."
+            )
+            % {"number": extracted.number, "expected": invoice.number},
+            code="different_invoice",
+        )
+    for key, value in fields.items():
+        setattr(invoice, key, value)
+    invoice.save(update_fields=[*fields, "updated_at"])
+    InvoiceLine.objects.filter(invoice=invoice).delete()
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=i,
+            name=line.name[:200],
+            spec=line.spec[:100],
+            unit=line.unit[:20],
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            tax_rate=line.tax_rate,
+            tax_amount=line.tax_amount,
+            tax_exempt=line.tax_exempt,
+        )
+        for i, line in enumerate(extracted.lines, start=1)
+    )
+    document = Document(
+        invoice=invoice,
+        original_name=name,
+        content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"),
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        format=fmt,
+        extractor=fmt,
+        field_readings=_readings(extracted),
+    )
+    document.file.save(
+        f"{invoice.id}-{uuid.uuid4().hex[:8]}.{fmt}", ContentFile(data), save=False
+    )
+    document.save()
+    return document
+
+
+def invoice_respond(
+    *,
+    user: Any,
+    invoice_id: uuid.UUID | str,
+    message: str,
+    file: CorrectedFile | None = None,
+) -> Invoice:
+    """Answer the reviewer's question. The invoice goes back to screening; with a
+    corrected file it is screened again (and, still needing review, returns to its
+    reviewer's queue), without one it returns to the review queue at once. Either
+    way the SLA clock runs again from here."""
+    require_submitter(user)
+    message = (message or "").strip()
+    if not message:
+        raise ApplicationError(
+            _("Write an answer to the reviewer's question."),
+            code="message_required",
+        )
+    message = message[:4000]
+    read = _read_corrected(file) if file is not None else None
+    from reviews.models import ReviewTask, TaskState
+    from reviews.queue.services import review_task_resume
+
+    with transaction.atomic(durable=True):
+        invoice = _lock_for_user(user, invoice_id)
+        if invoice.status != InvoiceStatus.NEEDS_INFO:
+            raise InvoiceStateError(
+                _("Nobody is waiting for an answer on this invoice: it is %(status)s.")
+                % {"status": _status_label(invoice)},
+                details={"status": invoice.status},
+            )
+        asker_id = (
+            ReviewTask.objects.filter(invoice=invoice, state=TaskState.WAITING)
+            .values_list("decided_by_id", flat=True)
+            .first()
+        )
+        document = None
+        if read is not None:
+            fmt, extracted, name = read
+            document = _apply_corrected(
+                invoice,
+                user=user,
+                fmt=fmt,
+                extracted=extracted,
+                data=file.data,
+                name=name,
+            )
+        invoice_transition(
+            invoice=invoice,
+            to=InvoiceStatus.SCREENING,
+            actor=user,
+            code="info_provided",
+            note=message,
+            params={"file": document.original_name} if document else None,
+        )
+        if document is not None:
+            _event(
+                invoice,
+                "corrected_file",
+                actor=user,
+                params={"filename": document.original_name},
+            )
+            invoice_id_str = str(invoice.pk)
+            transaction.on_commit(lambda: enqueue_processing(invoice_id_str))
+        else:
+            review_task_resume(invoice=invoice, actor=user)
+        audit_record(
+            actor=user,
+            action="invoice.respond",
+            obj=invoice,
+            data={
+                "message_chars": len(message),
+                "sha256": document.sha256 if document else "",
+            },
+        )
+        if asker_id:
+            from accounts.models import User
+
+            _notify(
+                users=list(User.objects.filter(pk=asker_id)),
+                invoice=invoice,
+                kind="info_provided",
+                context={"reference": invoice.reference},
+            )
+    return invoice
+
+
+# ------------------------------------------------------------------- expedite
+
+
+def _auto_approves(invoice: Invoice) -> bool:
+    return (
+        ExpediteAutoApproval.objects.filter(enabled=True)
+        .filter(
+            Q(organization_id=invoice.organization_id) | Q(organization__isnull=True)
+        )
+        .exists()
+    )
+
+
+def _raise_open_task(invoice: Invoice, *, now: dt.datetime) -> None:
+    """The invoice's open review task (if any) becomes urgent: new policy, new due
+    time, paused time kept. Inside the transaction holding the invoice lock."""
+    from reviews.queue import services as queue
+
+    reprioritize = getattr(queue, "review_task_reprioritize", None)
+    if reprioritize is not None:
+        reprioritize(invoice=invoice, priority=Priority.URGENT, now=now)
+        return
+    from reviews.models import ReviewTask
+
+    task = (
+        ReviewTask.objects.open()
+        .select_for_update(of=("self",))
+        .select_related("sla_policy")
+        .filter(invoice=invoice)
+        .first()
+    )
+    if task is not None and task.priority < Priority.URGENT:
+        queue._change_priority(task, invoice, Priority.URGENT, now=now)
+
+
+def _approve(
+    request: ExpediteRequest,
+    invoice: Invoice,
+    *,
+    actor: Any,
+    automatic: bool,
+    note: str = "",
+) -> None:
+    now = timezone.now()
+    request.state = ExpediteState.APPROVED
+    request.decided_by = actor if (actor is not None and not automatic) else None
+    request.decided_at = now
+    request.automatic = automatic
+    request.note = note
+    request.save(
+        update_fields=["state", "decided_by", "decided_at", "automatic", "note"]
+    )
+    invoice.priority = Priority.URGENT
+    invoice.expedite_reason = request.reason
+    invoice.save(update_fields=["priority", "expedite_reason", "updated_at"])
+    _raise_open_task(invoice, now=now)
+    _event(
+        invoice,
+        "expedite_auto_approved" if automatic else "expedite_approved",
+        actor=None if automatic else actor,
+        note=note,
+    )
+    audit_record(
+        actor=actor,
+        action="invoice.expedite_approved",
+        obj=invoice,
+        data={"request": request.pk, "automatic": automatic},
+    )
+
+
+def invoice_expedite_request(
+    *, user: Any, invoice_id: uuid.UUID | str, reason: str
+) -> ExpediteRequest:
+    """Ask for urgent handling. A supervisor approves it, unless an admin rule
+    approves this organization's requests at once."""
+    require_submitter(user)
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise ApplicationError(
+            _("Say why the invoice is urgent (at least a few words)."),
+            code="reason_required",
+        )
+    reason = reason[:1000]
+    with transaction.atomic(durable=True):
+        invoice = _lock_for_user(user, invoice_id)
+        if invoice.status not in OPEN:
+            raise InvoiceStateError(
+                _("This invoice is %(status)s: there is nothing left to speed up.")
+                % {"status": _status_label(invoice)},
+                details={"status": invoice.status},
+            )
+        if invoice.priority >= Priority.URGENT and invoice.expedite_reason:
+            raise InvoiceStateError(
+                _("This invoice already has urgent handling."),
+                code="already_urgent",
+            )
+        if ExpediteRequest.objects.filter(
+            invoice=invoice, state=ExpediteState.PENDING
+        ).exists():
+            raise InvoiceStateError(
+                _("Urgent handling was already asked for; a supervisor will answer."),
+                code="already_requested",
+            )
+        request = ExpediteRequest.objects.create(
+            invoice=invoice, requested_by=user, reason=reason
+        )
+        _event(invoice, "expedite_requested", actor=user, params={"reason": reason})
+        audit_record(
+            actor=user,
+            action="invoice.expedite_requested",
+            obj=invoice,
+            data={"request": request.pk},
+        )
+        if _auto_approves(invoice):
+            _approve(request, invoice, actor=user, automatic=True)
+        else:
+            from reviews.queue.notify import supervisors
+
+            _notify(
+                users=list(supervisors()),
+                invoice=invoice,
+                kind="expedite_requested",
+                context={"user": user.get_username(), "reason": reason},
+            )
+    return request
+
+
+def invoice_expedite_decide(
+    *, actor: Any, request_id: int, approve: bool, note: str = ""
+) -> ExpediteRequest:
+    """A supervisor approves (priority becomes urgent) or declines a request."""
+    if not user_can(actor, Perm.SUPERVISE):
+        raise PermissionDeniedError(
+            _("Only supervisors answer urgent-handling requests.")
+        )
+    note = (note or "").strip()[:1000]
+    invoice_id = (
+        ExpediteRequest.objects.filter(pk=request_id)
+        .values_list("invoice_id", flat=True)
+        .first()
+    )
+    if invoice_id is None:
+        raise NotFoundError()
+    with transaction.atomic(durable=True):
+        invoice = _lock_for_user(actor, invoice_id)
+        request = (
+            ExpediteRequest.objects.select_for_update(of=("self",))
+            .select_related("requested_by")
+            .get(pk=request_id)
+        )
+        if request.state != ExpediteState.PENDING:
+            raise InvoiceStateError(
+                _("This request was already answered."), code="already_answered"
+            )
+        if approve and invoice.status in OPEN:
+            _approve(request, invoice, actor=actor, automatic=False, note=note)
+        else:
+            request.state = ExpediteState.DECLINED
+            request.decided_by = actor
+            request.decided_at = timezone.now()
+            request.note = note
+            request.save(update_fields=["state", "decided_by", "decided_at", "note"])
+            _event(invoice, "expedite_declined", actor=actor, note=note)
+            audit_record(
+                actor=actor,
+                action="invoice.expedite_declined",
+                obj=invoice,
+                data={"request": request.pk},
+            )
+        _notify(
+            users=[request.requested_by],
+            invoice=invoice,
+            kind="expedite_decided",
+            context={"state": request.state, "note": note},
+        )
+    return request
+
+
+def invoice_expedite_approve(
+    *, actor: Any, request_id: int, note: str = ""
+) -> ExpediteRequest:
+    return invoice_expedite_decide(
+        actor=actor, request_id=request_id, approve=True, note=note
+    )
+
+
+def invoice_expedite_decline(
+    *, actor: Any, request_id: int, note: str = ""
+) -> ExpediteRequest:
+    return invoice_expedite_decide(
+        actor=actor, request_id=request_id, approve=False, note=note
+    )
+
+
+# ------------------------------------------------------------------- resubmit
+
+
+def invoice_resubmit(
+    *,
+    user: Any,
+    invoice_id: uuid.UUID | str,
+    data: bytes,
+    filename: str,
+    content_type: str = "",
+) -> SubmitResult:
+    """Submit a corrected copy of a rejected invoice, linked to the original."""
+    require_submitter(user)
+    from .selectors import invoice_get_for_user
+
+    original = invoice_get_for_user(user=user, invoice_id=invoice_id)
+    if original.status != InvoiceStatus.REJECTED:
+        raise InvoiceStateError(
+            _(
+                "Only a rejected invoice can be corrected and resubmitted; this one is "
+                "%(status)s."
+            )
+            % {"status": _status_label(original)},
+            details={"status": original.status},
+        )
+    live = (
+        original.resubmissions.exclude(
+            status__in=[InvoiceStatus.REJECTED, InvoiceStatus.WITHDRAWN]
+        )
+        .only("reference")
+        .first()
+    )
+    if live is not None:
+        raise InvoiceStateError(
+            _("This invoice was already resubmitted as %(reference)s.")
+            % {"reference": live.reference},
+            code="already_resubmitted",
+            details={"invoice": str(live.pk)},
+        )
+    result = invoice_submit_file(
+        user=user,
+        data=data,
+        filename=filename,
+        content_type=content_type,
+        resubmission_of=original,
+    )
+    if not result.created:
+        if result.invoice.pk == original.pk:
+            raise ApplicationError(
+                _(
+                    "This is the file that was rejected. Fix what the rejection "
+                    "explains (usually: ask the seller for a corrected invoice) and "
+                    "upload the corrected file."
+                ),
+                code="same_file",
+            )
+        raise InvoiceStateError(
+            _("This file was already submitted as %(reference)s.")
+            % {"reference": result.invoice.reference},
+            code="already_submitted",
+            details={"invoice": str(result.invoice.pk)},
+        )
+    with transaction.atomic(durable=True):
+        locked = Invoice.objects.select_for_update(of=("self",)).get(pk=original.pk)
+        _event(
+            locked,
+            "resubmitted",
+            actor=user,
+            params={"reference": result.invoice.reference},
+        )
+        audit_record(
+            actor=user,
+            action="invoice.resubmitted",
+            obj=locked,
+            data={"new": str(result.invoice.pk)},
+        )
+    return result
+
+
+# ------------------------------------------------------------------- feedback
+
+
+def invoice_feedback_give(
+    *, user: Any, invoice_id: uuid.UUID | str, rating: int, comment: str = ""
+) -> Feedback:
+    """Rate how a decided invoice was handled (1-5); a second rating replaces the
+    first."""
+    require_submitter(user)
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise ApplicationError(_("Choose a rating from 1 to 5."), code="invalid_rating")
+    comment = (comment or "").strip()[:2000]
+    with transaction.atomic(durable=True):
+        invoice = _lock_for_user(user, invoice_id)
+        if invoice.status not in DECIDED:
+            raise InvoiceStateError(
+                _("You can rate the handling once the invoice is decided."),
+                code="not_decided",
+            )
+        try:
+            with transaction.atomic():
+                feedback, _created = Feedback.objects.update_or_create(
+                    invoice=invoice,
+                    user=user,
+                    defaults={
+                        "rating": rating,
+                        "comment": comment,
+                        "created_at": timezone.now(),
+                    },
+                )
+        except IntegrityError as exc:  # pragma: no cover - the lock serialises
+            raise InvoiceStateError(_("Try again.")) from exc
+        audit_record(
+            actor=user,
+            action="invoice.feedback",
+            obj=invoice,
+            data={"rating": rating},
+        )
+    return feedback

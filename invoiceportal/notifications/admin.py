@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from .models import Notification, NotificationPreference
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "invoice", "kind", "channel", "sent_at", "read_at"]
+    list_filter = ["kind", "channel"]
+    raw_id_fields = ["user", "invoice", "source_event"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "email_decided", "email_info_requested"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,142 @@
+"""In-app, email and SMS notifications, and what each user wants by email or SMS."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("In the portal")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+
+
+class Kind(models.TextChoices):
+    DECIDED = "decided", _("Invoice decided")
+    INFO_REQUESTED = "info_requested", _("Information requested")
+    SLA_AT_RISK = "sla_at_risk", _("Decision deadline at risk")
+    SLA_BREACHED = "sla_breached", _("Decision deadline missed")
+    EXPEDITE_REQUESTED = "expedite_requested", _("Urgent handling requested")
+    EXPEDITE_DECIDED = "expedite_decided", _("Urgent handling answered")
+    INFO_PROVIDED = "info_provided", _("Submitter answered")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(channel=Channel.IN_APP, read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """One message to one user on one channel. In-app rows are the notification
+    centre; email and SMS rows are the delivery log (``sent_at`` once delivered)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    invoice = models.ForeignKey(
+        "invoices.Invoice",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Channel.choices, default=Channel.IN_APP
+    )
+    context = models.JSONField(default=dict, blank=True)
+    # The timeline event this notification reports, when it reports one: the same
+    # event never notifies the same user twice on a channel.
+    source_event = models.ForeignKey(
+        "invoices.TimelineEvent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("delivery attempts"), default=0)
+    last_error = models.TextField(blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_event", "user", "channel"],
+                condition=Q(source_event__isnull=False),
+                name="one_notification_per_event_user_channel",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "-id"],
+                condition=Q(channel="in_app"),
+                name="notification_centre",
+            ),
+            models.Index(
+                fields=["user"],
+                condition=Q(channel="in_app", read_at__isnull=True),
+                name="notification_unread",
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(sent_at__isnull=True) & ~Q(channel="in_app"),
+                name="notification_undelivered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.channel}"
+
+
+class NotificationPreference(models.Model):
+    """Which events a user also wants by email or SMS (in-app always happens)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    email_decided = models.BooleanField(
+        _("Email me when an invoice is decided"), default=True
+    )
+    email_info_requested = models.BooleanField(
+        _("Email me when a reviewer asks for information"), default=True
+    )
+    email_sla_at_risk = models.BooleanField(
+        _("Email me when a decision deadline is at risk"), default=False
+    )
+    sms_decided = models.BooleanField(
+        _("Text me when an invoice is decided"), default=False
+    )
+    sms_info_requested = models.BooleanField(
+        _("Text me when a reviewer asks for information"), default=False
+    )
+    sms_sla_at_risk = models.BooleanField(
+        _("Text me when a decision deadline is at risk"), default=False
+    )
+
+    class Meta:
+        verbose_name = _("notification preferences")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user_id)
+
+
+class TimelineCursor(models.Model):
+    """How far the catch-up sweep has read the invoices' timeline (one row)."""
+
+    last_event_id = models.BigIntegerField(default=0)
