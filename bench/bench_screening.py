@@ -1,6 +1,9 @@
 """Screening end to end: API upload -> real django-q2 worker -> decision, on PostgreSQL.
 
-    .venv/bin/python bench/bench_screening.py [--count 1000] [--single 20]
+    .venv/bin/python bench/bench_screening.py [--count 1000] [--single 20] [--redis]
+
+``--redis`` uses the Redis broker (REDIS_URL, default redis://127.0.0.1:6379/14) as
+in production, instead of the embedded ORM broker.
 
 Uses (and recreates) the database ``invoiceportal_bench`` on the local PostgreSQL,
 or BENCH_DATABASE_URL. Prints:
@@ -74,7 +77,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--single", type=int, default=20)
+    parser.add_argument("--redis", action="store_true")
     args = parser.parse_args()
+    if args.redis:
+        os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+        import redis
+
+        redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    print(f"broker: {'redis' if args.redis else 'orm'}")
 
     recreate_database()
     import django

@@ -142,7 +142,7 @@ def screen_invoice(*, invoice_id: uuid.UUID | str) -> None:
     with transaction.atomic(durable=True):
         invoice = (
             Invoice.objects.select_for_update(of=("self",))
-            .select_related("organization")
+            .select_related("organization", "submitted_by")
             .filter(pk=invoice_id)
             .first()
         )

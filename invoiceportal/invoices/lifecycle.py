@@ -105,7 +105,7 @@ def invoice_transition(
     # Tell the submitter in the same transaction (in-app now, email after commit).
     from invoiceportal.notifications.services import notify_for_timeline_event
 
-    notify_for_timeline_event(event)
+    notify_for_timeline_event(event, new=True)
     audit_record(
         actor=actor,
         action=f"invoice.{to}",

@@ -97,6 +97,7 @@ def notify(
     kind: str,
     context: dict[str, Any] | None = None,
     source_event: Any = None,
+    new_event: bool = False,
 ) -> list[Notification]:
     """Notify ``users`` about ``invoice``. Call inside the change's transaction."""
     kind = Kind(ALIASES.get(kind, kind))
@@ -117,7 +118,7 @@ def notify(
                 "user_id", "channel"
             )
         )
-        if source_event is not None
+        if source_event is not None and not new_event
         else set()
     )
     rows = [
@@ -177,7 +178,7 @@ def _event_context(event: Any) -> dict[str, Any]:
     return context
 
 
-def notify_for_timeline_event(event: Any) -> list[Notification]:
+def notify_for_timeline_event(event: Any, *, new: bool = False) -> list[Notification]:
     """Tell the submitter about a timeline event that concerns them (a decision, a
     question, a deadline at risk). Call in the transaction that wrote the event."""
     kind = TIMELINE_KINDS.get(event.code)
@@ -190,6 +191,7 @@ def notify_for_timeline_event(event: Any) -> list[Notification]:
         kind=kind,
         context=_event_context(event),
         source_event=event,
+        new_event=new,
     )
 
 
