@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -34,13 +33,10 @@ from .actions import (
 from .extraction.errors import ExtractionError
 from .extraction.types import (
     ExtractedInvoice,
-    ExtractedLine,
-    FieldReading,
-    FieldSource,
-    InvoiceKind,
 )
 from .intake import (
     SubmitResult,
+    extracted_from_manual,
     invoice_submit_batch,
     invoice_submit_file,
     invoice_submit_manual,
@@ -217,13 +213,7 @@ class ManualInvoiceSerializer(serializers.Serializer):
 
     def to_extracted(self) -> ExtractedInvoice:
         data = dict(self.validated_data)
-        lines = [ExtractedLine(**line) for line in data.pop("lines", [])]
-        data["kind"] = InvoiceKind(data["kind"])
-        extracted = ExtractedInvoice(lines=lines, **data)
-        extracted.is_red = (extracted.total_amount or Decimal(0)) < 0
-        manual = FieldReading(FieldSource.MANUAL, 1.0)
-        extracted.readings = {key: manual for key in self.validated_data}
-        return extracted
+        return extracted_from_manual(data, data.pop("lines", []))
 
 
 class InvoiceFilter(django_filters.FilterSet):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +27,13 @@ from .extraction.errors import ExtractionError, refuse
 from .extraction.image_reader import open_image
 from .extraction.safety import Limits, check_size
 from .extraction.sniff import DocumentFormat, check_filename, sniff
-from .extraction.types import ExtractedInvoice
+from .extraction.types import (
+    ExtractedInvoice,
+    ExtractedLine,
+    FieldReading,
+    FieldSource,
+    InvoiceKind,
+)
 from .lifecycle import TIMELINE_MESSAGES, invoice_transition
 from .models import Document, Invoice, InvoiceLine, ReferenceCounter, TimelineEvent
 from .status import LIVE, InvoiceStatus
@@ -317,6 +324,23 @@ def invoice_submit_file(
         resubmission_of=resubmission_of,
         pending=pending,
     )
+
+
+def extracted_from_manual(
+    fields: dict[str, Any], lines: list[dict[str, Any]]
+) -> ExtractedInvoice:
+    """Typed-in fields (validated by a form or a serializer) as an ExtractedInvoice
+    whose every field was read by a person."""
+    data = {k: v for k, v in fields.items() if v is not None and k != "lines"}
+    data["kind"] = InvoiceKind(data["kind"])
+    extracted = ExtractedInvoice(
+        lines=[ExtractedLine(**{k: v for k, v in line.items()}) for line in lines],
+        **data,
+    )
+    extracted.is_red = (extracted.total_amount or Decimal(0)) < 0
+    manual = FieldReading(FieldSource.MANUAL, 1.0)
+    extracted.readings = {key: manual for key in data}
+    return extracted
 
 
 def invoice_submit_manual(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.invoice_list, name="list"),
     path("export.csv", views.invoice_export, name="export"),
     path("upload/", views.upload_page, name="upload"),
+    path("manual/", views.manual_entry, name="manual"),
     path("upload/file/", views.upload_file, name="upload_file"),
     path("help/", help.help_centre, name="help"),
     path("urgent/", views.expedite_requests, name="expedite_requests"),

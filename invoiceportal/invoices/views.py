@@ -41,11 +41,17 @@ from .forms import (
     ExpediteForm,
     FeedbackForm,
     InvoiceFilterForm,
+    ManualInvoiceForm,
+    ManualLineFormSet,
     RespondForm,
     ResubmitForm,
     WithdrawForm,
 )
-from .intake import invoice_submit_batch
+from .intake import (
+    extracted_from_manual,
+    invoice_submit_batch,
+    invoice_submit_manual,
+)
 from .models import ExpediteRequest, ExpediteState, Feedback, Invoice
 from .receipts import receipt_pdf
 from .selectors import (
@@ -115,6 +121,54 @@ def invoice_export(request: HttpRequest) -> StreamingHttpResponse:
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="invoices-{stamp}.csv"'
     return response
+
+
+# Refusals that concern the attached scan rather than the typed fields.
+SCAN_ERRORS = frozenset(
+    {
+        "empty_file",
+        "file_too_large",
+        "unsupported_type",
+        "content_type_mismatch",
+        "bad_filename",
+        "corrupt_image",
+        "image_too_large",
+    }
+)
+
+
+@capability_required(Perm.SUBMIT)
+def manual_entry(request: HttpRequest) -> HttpResponse:
+    """A paper invoice typed in by hand, with its scan attached."""
+    form = ManualInvoiceForm(request.POST or None, request.FILES or None)
+    lines = ManualLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        fields = dict(form.cleaned_data)
+        scan = fields.pop("scan")
+        rows = [row for row in lines.cleaned_data if row]
+        try:
+            result = invoice_submit_manual(
+                user=request.user,
+                extracted=extracted_from_manual(fields, rows),
+                scan=(scan.read(), scan.name, scan.content_type or ""),
+            )
+        except ApplicationError as exc:
+            form.add_error("scan" if exc.code in SCAN_ERRORS else None, exc.message)
+        else:
+            if result.created:
+                messages.success(
+                    request,
+                    _("Invoice received as %(reference)s.")
+                    % {"reference": result.invoice.reference},
+                )
+            else:
+                messages.warning(
+                    request,
+                    _("This invoice was already submitted as %(reference)s.")
+                    % {"reference": result.invoice.reference},
+                )
+            return redirect("invoices:detail", invoice_id=result.invoice.id)
+    return render(request, "invoices/manual.html", {"form": form, "lines": lines})
 
 
 @capability_required(Perm.SUBMIT)
