@@ -39,7 +39,7 @@ from .intake import (
     require_submitter,
     upload_limits,
 )
-from .lifecycle import invoice_transition
+from .lifecycle import invoice_transition, timeline_note
 from .models import (
     Document,
     ExpediteAutoApproval,
@@ -108,15 +108,8 @@ def _event(
     note: str = "",
     visible: bool = True,
 ) -> TimelineEvent:
-    """A timeline event that does not change the status."""
-    return TimelineEvent.objects.create(
-        invoice=invoice,
-        status=invoice.status,
-        actor=actor if getattr(actor, "pk", None) else None,
-        code=code,
-        params=params or {},
-        note=note,
-        visible_to_submitter=visible,
+    return timeline_note(
+        invoice, code, actor=actor, params=params, note=note, visible=visible
     )
 
 
@@ -187,9 +180,9 @@ def _read_corrected(file: CorrectedFile) -> tuple[str, Any, str]:
 def _apply_corrected(
     invoice: Invoice, *, user: Any, fmt: str, extracted: Any, data: bytes, name: str
 ) -> Document:
-    from .intake import _invoice_fields, _readings
+    from .intake import invoice_fields_from, readings_from, store_lines
 
-    fields = _invoice_fields(extracted)
+    fields = invoice_fields_from(extracted)
     if (
         fields["identity"]
         and invoice.identity
@@ -208,22 +201,7 @@ def _apply_corrected(
         setattr(invoice, key, value)
     invoice.save(update_fields=[*fields, "updated_at"])
     InvoiceLine.objects.filter(invoice=invoice).delete()
-    InvoiceLine.objects.bulk_create(
-        InvoiceLine(
-            invoice=invoice,
-            position=i,
-            name=line.name[:200],
-            spec=line.spec[:100],
-            unit=line.unit[:20],
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            amount=line.amount,
-            tax_rate=line.tax_rate,
-            tax_amount=line.tax_amount,
-            tax_exempt=line.tax_exempt,
-        )
-        for i, line in enumerate(extracted.lines, start=1)
-    )
+    store_lines(invoice, extracted)
     document = Document(
         invoice=invoice,
         original_name=name,
@@ -232,7 +210,7 @@ def _apply_corrected(
         sha256=hashlib.sha256(data).hexdigest(),
         format=fmt,
         extractor=fmt,
-        field_readings=_readings(extracted),
+        field_readings=readings_from(extracted),
     )
     document.file.save(
         f"{invoice.id}-{uuid.uuid4().hex[:8]}.{fmt}", ContentFile(data), save=False

@@ -90,7 +90,7 @@ def _next_reference() -> str:
     return f"INV-{year}-{counter.last:06d}"
 
 
-def _invoice_fields(extracted: ExtractedInvoice) -> dict[str, Any]:
+def invoice_fields_from(extracted: ExtractedInvoice) -> dict[str, Any]:
     return {
         "kind": str(extracted.kind),
         "code": extracted.code,
@@ -111,7 +111,7 @@ def _invoice_fields(extracted: ExtractedInvoice) -> dict[str, Any]:
     }
 
 
-def _readings(extracted: ExtractedInvoice) -> dict[str, Any]:
+def readings_from(extracted: ExtractedInvoice) -> dict[str, Any]:
     return {
         name: {"source": str(r.source), "confidence": r.confidence}
         for name, r in extracted.readings.items()
@@ -151,7 +151,8 @@ def _live_duplicate(user: Any, identity: str) -> SubmitResult:
     )
 
 
-def _store_lines(invoice: Invoice, extracted: ExtractedInvoice) -> None:
+def store_lines(invoice: Invoice, extracted: ExtractedInvoice) -> None:
+    """Write the extracted lines of ``invoice`` (which has none yet)."""
     InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=invoice,
@@ -190,9 +191,9 @@ def _store(
             status=InvoiceStatus.RECEIVED,
             idempotency_key=idempotency_key,
             resubmission_of=resubmission_of,
-            **_invoice_fields(extracted),
+            **invoice_fields_from(extracted),
         )
-        _store_lines(invoice, extracted)
+        store_lines(invoice, extracted)
         if data is not None:
             document = Document(
                 invoice=invoice,
@@ -202,7 +203,7 @@ def _store(
                 sha256=sha256,
                 format=fmt,
                 extractor=PENDING if pending else fmt,
-                field_readings=_readings(extracted),
+                field_readings=readings_from(extracted),
             )
             document.file.save(f"{invoice.id}.{fmt}", ContentFile(data), save=False)
             document.save()
@@ -448,13 +449,13 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
             doc = Document.objects.select_for_update().get(pk=document.pk)
             if invoice.status != InvoiceStatus.RECEIVED or doc.extractor != PENDING:
                 return
-            fields = _invoice_fields(extracted)
+            fields = invoice_fields_from(extracted)
             for key, value in fields.items():
                 setattr(invoice, key, value)
             invoice.save(update_fields=[*fields, "updated_at"])
-            _store_lines(invoice, extracted)
+            store_lines(invoice, extracted)
             doc.extractor = str(fmt)
-            doc.field_readings = _readings(extracted)
+            doc.field_readings = readings_from(extracted)
             doc.save(update_fields=["extractor", "field_readings"])
             audit_record(
                 actor=None,

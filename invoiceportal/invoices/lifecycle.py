@@ -57,6 +57,28 @@ def timeline_message(event: TimelineEvent) -> str:
         return str(template)
 
 
+def timeline_note(
+    invoice: Invoice,
+    code: str,
+    *,
+    actor: Any = None,
+    params: dict[str, Any] | None = None,
+    note: str = "",
+    visible: bool,
+) -> TimelineEvent:
+    """A timeline event that does not change the invoice's status (a question
+    answered, a task claimed, a warning sent)."""
+    return TimelineEvent.objects.create(
+        invoice=invoice,
+        status=invoice.status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        code=code,
+        params=params or {},
+        note=note,
+        visible_to_submitter=visible,
+    )
+
+
 class TransitionError(ConflictError):
     default_code = "invalid_transition"
 

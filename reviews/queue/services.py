@@ -30,7 +30,7 @@ from invoiceportal.common.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from invoiceportal.invoices.lifecycle import invoice_transition
+from invoiceportal.invoices.lifecycle import invoice_transition, timeline_note
 from invoiceportal.invoices.models import Invoice, TimelineEvent
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus, Priority
 from reviews.models import (
@@ -96,15 +96,8 @@ def _event(
     note: str = "",
     visible: bool = False,
 ) -> TimelineEvent:
-    """A timeline event that does not change the invoice's status."""
-    return TimelineEvent.objects.create(
-        invoice=invoice,
-        status=invoice.status,
-        actor=actor if getattr(actor, "pk", None) else None,
-        code=code,
-        params=params or {},
-        note=note,
-        visible_to_submitter=visible,
+    return timeline_note(
+        invoice, code, actor=actor, params=params, note=note, visible=visible
     )
 
 
