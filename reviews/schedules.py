@@ -7,6 +7,7 @@ from typing import Any
 SCHEDULES = {
     # name: (function, minutes between runs)
     "screening-sweep": ("reviews.tasks.screen_sweep_task", 5),
+    "registry-retry": ("reviews.reverify.registry_retry_sweep", 15),
     "review-sla-sweep": ("reviews.queue.tasks.sla_sweep_task", 1),
     "review-lease-expiry": ("reviews.queue.tasks.lease_expiry_task", 1),
 }

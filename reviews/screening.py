@@ -17,10 +17,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from invoiceportal.invoices.lifecycle import invoice_transition
-from invoiceportal.invoices.models import Invoice, TimelineEvent
+from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus
 
 from .checks.base import CheckOutcome
@@ -79,6 +80,11 @@ def _store_results(
             )
         )
     return CheckResult.objects.bulk_create(rows)
+
+
+def next_round(invoice: Invoice) -> int:
+    last = CheckResult.objects.filter(invoice=invoice).aggregate(last=Max("round"))
+    return (last["last"] or 0) + 1
 
 
 def _route(invoice: Invoice, routing: Routing) -> None:
@@ -163,14 +169,10 @@ def screen_invoice(*, invoice_id: uuid.UUID | str) -> None:
                 actor=None,
                 code="screening_started",
             )
-        # One round per entry into screening: the first, then each answer to a
-        # reviewer's question (needs_info -> screening).
-        round_number = max(
-            1,
-            TimelineEvent.objects.filter(
-                invoice=invoice, status=InvoiceStatus.SCREENING
-            ).count(),
-        )
+        # A new round after the last stored one (a crashed attempt stored none):
+        # the first screening, each answer to a reviewer's question, each registry
+        # re-verification (reviews/reverify.py).
+        round_number = next_round(invoice)
         document = latest_document(invoice)
         extracted = extracted_from_invoice(invoice, document=document)
         rules = rules_active()

@@ -23,6 +23,14 @@ TIMELINE_MESSAGES = {
     "submitted": _("Invoice submitted."),
     "screening_started": _("Automatic checks started."),
     "auto_approved": _("Approved automatically: every check passed."),
+    "auto_approved_after_verification": _(
+        "Approved automatically: the tax authority's registry now confirms the "
+        "invoice and every check passed."
+    ),
+    "registry_rechecked": _(
+        "The registry was asked again; the new results are in screening round "
+        "%(round)s."
+    ),
     "auto_rejected": _("Rejected automatically: %(reasons)s"),
     "sent_to_review": _("Sent to a tax reviewer: %(reasons)s"),
     "approved": _("Approved by a reviewer."),

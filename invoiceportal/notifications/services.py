@@ -64,6 +64,9 @@ PREFERENCE_FIELDS = [
 TIMELINE_KINDS = {
     "auto_approved": Kind.DECIDED,
     "auto_rejected": Kind.DECIDED,
+    "auto_approved_after_verification": Kind.DECIDED,
+    "unreadable": Kind.DECIDED,
+    "duplicate_of": Kind.DECIDED,
     "approved": Kind.DECIDED,
     "rejected": Kind.DECIDED,
     "info_requested": Kind.INFO_REQUESTED,
