@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from invoiceportal.invoices.intake import invoice_extract_pending
 from invoiceportal.invoices.lifecycle import invoice_transition
 from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus
@@ -142,7 +143,11 @@ def _verify_outside_the_lock(invoice_id: uuid.UUID | str) -> Any:
 
 
 def screen_invoice(*, invoice_id: uuid.UUID | str) -> None:
-    """Screen the invoice if it is still waiting for it; otherwise do nothing."""
+    """Screen the invoice if it is still waiting for it; otherwise do nothing.
+
+    A document left for the worker (photo, scan) is read first, so every way in
+    (the upload's task, the sweep, ``rescreen``) reads before it screens."""
+    invoice_extract_pending(invoice_id=str(invoice_id))
     rules_ensure_defaults()
     registry = _verify_outside_the_lock(invoice_id)
     with transaction.atomic(durable=True):

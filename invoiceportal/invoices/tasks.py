@@ -8,7 +8,4 @@ def process_invoice(invoice_id: str) -> None:
     Both steps do nothing when already done, so a doubled task is harmless."""
     from reviews.screening import screen_invoice
 
-    from .intake import invoice_extract_pending
-
-    invoice_extract_pending(invoice_id=invoice_id)
     screen_invoice(invoice_id=invoice_id)

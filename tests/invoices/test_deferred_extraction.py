@@ -88,3 +88,24 @@ def test_a_broken_image_is_refused_at_upload(submitter):
     assert response.status_code in (400, 422)
     assert response.json()["code"] == "corrupt_image"
     assert Invoice.objects.count() == 0
+
+
+def test_a_photo_whose_task_was_lost_is_read_and_screened_by_the_sweep(
+    submitter, truth, time_machine
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reviews.screening import screen_sweep
+
+    # Uploaded, but the worker never ran its task (on_commit callbacks not executed).
+    upload(submitter, make_image(truth), "photo.png", "image/png")
+    invoice = Invoice.objects.get()
+    assert invoice.documents.get().extractor == "pending"
+    time_machine.move_to(timezone.now() + dt.timedelta(hours=1))
+    assert len(screen_sweep()) == 1
+    invoice.refresh_from_db()
+    assert invoice.number == truth.number
+    assert invoice.status in {"approved", "in_review", "rejected"}
+    assert invoice.documents.get().extractor == "png"
