@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Max, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -120,8 +120,16 @@ def timers(task: ReviewTask, *, now: dt.datetime) -> list[dict[str, Any]]:
 def task_checks(invoice: Invoice) -> list[CheckResult]:
     """The latest screening round, failures first (review before note), then the rest
     in catalog order."""
+    from reviews.checks.catalog import RULES_BY_CODE
+
     rank = {"reject": 0, "review": 1, "info": 2, "none": 3}
+    english = (translation.get_language() or "").startswith("en")
     results = list(CheckResult.objects.latest_round(invoice.pk))
+    for result in results:
+        spec = RULES_BY_CODE.get(result.rule_code)
+        result.title = (
+            (spec.title_en if english else spec.title_zh) if spec else result.rule_code
+        )
     return sorted(
         results,
         key=lambda r: (r.outcome != "fail", rank.get(r.action, 9), r.id),
@@ -174,8 +182,16 @@ def earlier_submissions(invoice: Invoice) -> list[Invoice]:
 def field_confidences(document: Any, invoice: Invoice) -> list[dict[str, Any]]:
     """Extracted fields with the extractor's confidence, least sure first."""
     readings = (document.field_readings if document else None) or {}
+    fields = {
+        f.name: f
+        for f in Invoice._meta.get_fields()
+        if getattr(f, "concrete", False) and not f.is_relation
+    }
     rows = []
     for name, reading in readings.items():
+        field = fields.get(name)
+        if field is None:  # lines and readings of things not stored as a field
+            continue
         if isinstance(reading, dict):
             source, confidence = reading.get("source", ""), reading.get("confidence")
         elif isinstance(reading, list | tuple) and len(reading) == 2:
@@ -187,9 +203,14 @@ def field_confidences(document: Any, invoice: Invoice) -> list[dict[str, Any]]:
         except (TypeError, ValueError):
             confidence = 0.0
         value = getattr(invoice, name, "")
+        if field.choices:
+            value = getattr(invoice, f"get_{name}_display")()
+        elif isinstance(value, bool):
+            value = _("yes") if value else _("no")
         rows.append(
             {
                 "name": name,
+                "label": field.verbose_name,
                 "value": "" if value is None else value,
                 "source": source,
                 "confidence": confidence,
