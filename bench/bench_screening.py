@@ -70,7 +70,11 @@ def start_worker() -> subprocess.Popen:
 
 def stop(worker: subprocess.Popen) -> None:
     worker.terminate()
-    worker.wait(30)
+    try:
+        worker.wait(30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def main() -> None:
