@@ -65,16 +65,16 @@ def start_worker() -> subprocess.Popen:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 
 def stop(worker: subprocess.Popen) -> None:
-    worker.terminate()
-    try:
-        worker.wait(30)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+    from invoiceportal.common.management.commands.serve_portal import (
+        stop_process_group,
+    )
+
+    stop_process_group(worker, timeout=30)
 
 
 def main() -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from invoiceportal.common.management.commands.serve_portal import stop_process_group
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,16 +48,13 @@ def running_worker(workers: int = 1) -> Iterator[subprocess.Popen]:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process_group(process, timeout=20)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -11,6 +13,19 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+
+
+def stop_process_group(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Ask the process to stop (it stops its own children), then SIGKILL its whole
+    group, so that nothing it started outlives it."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -42,8 +57,4 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            stop_process_group(worker)
