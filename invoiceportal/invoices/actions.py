@@ -320,25 +320,11 @@ def _auto_approves(invoice: Invoice) -> bool:
 
 
 def _raise_open_task(invoice: Invoice, *, now: dt.datetime) -> None:
-    """The invoice's open review task (if any) becomes urgent: new policy, new due
-    time, paused time kept. Inside the transaction holding the invoice lock."""
-    from reviews.queue import services as queue
+    """The invoice's open review task (if any) becomes urgent. Inside the
+    transaction holding the invoice lock."""
+    from reviews.queue.services import review_task_reprioritize
 
-    reprioritize = getattr(queue, "review_task_reprioritize", None)
-    if reprioritize is not None:
-        reprioritize(invoice=invoice, priority=Priority.URGENT, now=now)
-        return
-    from reviews.models import ReviewTask
-
-    task = (
-        ReviewTask.objects.open()
-        .select_for_update(of=("self",))
-        .select_related("sla_policy")
-        .filter(invoice=invoice)
-        .first()
-    )
-    if task is not None and task.priority < Priority.URGENT:
-        queue._change_priority(task, invoice, Priority.URGENT, now=now)
+    review_task_reprioritize(invoice=invoice, priority=Priority.URGENT, now=now)
 
 
 def _approve(

@@ -217,7 +217,7 @@ def invoice_etas(invoices: list[Invoice], *, now: dt.datetime | None = None) -> 
     queue positions (one window query), the recent throughput."""
     from reviews.models import ReviewTask, TaskState
     from reviews.queue.calendar import business_calendar
-    from reviews.queue.selectors import _throughput_and_handle
+    from reviews.queue.selectors import recent_throughput_and_handle
     from reviews.sla.eta import estimate_completion
 
     now = now or timezone.now()
@@ -256,7 +256,7 @@ def invoice_etas(invoices: list[Invoice], *, now: dt.datetime | None = None) -> 
         )
         positions = dict(ranked.filter(pk__in=queued_ids).values_list("pk", "position"))
     cal = business_calendar()
-    throughput, handle = _throughput_and_handle(cal, now)
+    throughput, handle = recent_throughput_and_handle(cal, now)
     for task in tasks:
         paused = task.state == TaskState.WAITING
         position = positions.get(task.pk, 1) if task.state == TaskState.QUEUED else 0

@@ -333,7 +333,7 @@ def _queue_position(task: ReviewTask) -> int:
     return ahead.count() + 1
 
 
-def _throughput_and_handle(cal: Any, now: dt.datetime) -> tuple[float, float]:
+def recent_throughput_and_handle(cal: Any, now: dt.datetime) -> tuple[float, float]:
     window_start = now - dt.timedelta(days=14)
     times = list(
         ReviewTask.objects.filter(
@@ -389,7 +389,7 @@ def invoice_sla_summary(
     cal = business_calendar()
     paused = task.state == TaskState.WAITING
     position = _queue_position(task) if not paused else None
-    throughput, handle = _throughput_and_handle(cal, now)
+    throughput, handle = recent_throughput_and_handle(cal, now)
     eta = estimate_completion(
         cal,
         now,

@@ -450,6 +450,25 @@ def _change_priority(
         invoice.save(update_fields=["priority", "updated_at"])
 
 
+def review_task_reprioritize(
+    *, invoice: Invoice, priority: int, now: dt.datetime | None = None
+) -> ReviewTask | None:
+    """Raise the invoice's open task to ``priority`` (never lowers it): new policy,
+    new due time, paused time kept. Inside the transaction holding the invoice
+    lock (invoice before task)."""
+    _require_transaction()
+    task = (
+        ReviewTask.objects.open()
+        .select_for_update(of=("self",))
+        .select_related("sla_policy")
+        .filter(invoice=invoice)
+        .first()
+    )
+    if task is not None and task.priority < priority:
+        _change_priority(task, invoice, priority, now=now or timezone.now())
+    return task
+
+
 def review_task_set_priority(
     *, actor: Any, task_id: int, priority: int, now: dt.datetime | None = None
 ) -> ReviewTask:
