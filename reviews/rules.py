@@ -82,8 +82,17 @@ def rules_active() -> dict[str, RuleConfig]:
     """Every stored rule as the runner's plain ``RuleConfig``, keyed by code.
 
     Disabled rules are included (``enabled=False``): a code missing from the mapping
-    would run with the catalog default, which is enabled.
+    would run with the catalog default, which is enabled. Rules the catalog has and
+    the database lacks are created first (``rules_ensure_defaults``).
     """
+    rules = _stored_rules()
+    if not set(default_rules()) <= set(rules):
+        rules_ensure_defaults()
+        rules = _stored_rules()
+    return rules
+
+
+def _stored_rules() -> dict[str, RuleConfig]:
     return {
         rule.code: RuleConfig(
             enabled=rule.enabled,

@@ -31,7 +31,7 @@ from .checks.runner import Decision, Routing, route, run_checks
 from .context import build_check_context, extracted_from_invoice, latest_document
 from .models import CheckResult
 from .queue.services import review_task_open
-from .rules import rules_active, rules_ensure_defaults
+from .rules import rules_active
 from .verification import LocalRegistryVerifier, get_verifier
 
 logger = logging.getLogger(__name__)
@@ -58,9 +58,8 @@ def _store_results(
 ) -> list[CheckResult]:
     run_id = uuid.uuid4()
     now = timezone.now()
-    # A round is stored whole or not at all; leftovers of this round cannot survive a
-    # rollback, but a row someone wrote by hand must not block the retry either.
-    CheckResult.objects.filter(invoice=invoice, round=round_number).delete()
+    # A round is stored whole or not at all (one transaction), and always numbered
+    # after the last stored one (next_round), so it starts empty.
     rows = []
     for code, outcome in results:
         config = rules.get(code) or default_config(code)
@@ -148,7 +147,6 @@ def screen_invoice(*, invoice_id: uuid.UUID | str) -> None:
     A document left for the worker (photo, scan) is read first, so every way in
     (the upload's task, the sweep, ``rescreen``) reads before it screens."""
     invoice_extract_pending(invoice_id=str(invoice_id))
-    rules_ensure_defaults()
     registry = _verify_outside_the_lock(invoice_id)
     with transaction.atomic(durable=True):
         invoice = (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEntry
@@ -51,13 +51,10 @@ def audit_record(
     """Append one entry. Must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the change's transaction.")
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        AuditChainHead.objects.get_or_create(pk=1)
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    seq, prev_hash = _claim_next_seq()
     actor_obj = actor if getattr(actor, "pk", None) else None
     entry = AuditEntry(
-        seq=head.seq + 1,
+        seq=seq,
         at=timezone.now(),
         actor=actor_obj,
         actor_repr=str(getattr(actor_obj, "username", "") or "system"),
@@ -65,13 +62,27 @@ def audit_record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
     )
-    entry.hash = _digest(head.hash, _payload(entry))
+    entry.hash = _digest(prev_hash, _payload(entry))
     entry.save()
-    head.seq, head.hash = entry.seq, entry.hash
-    head.save(update_fields=["seq", "hash"])
+    AuditChainHead.objects.filter(pk=1).update(hash=entry.hash)
     return entry
+
+
+def _claim_next_seq() -> tuple[int, str]:
+    """Take the next sequence number and the previous hash in one statement; the
+    row lock it takes serialises appends until the transaction ends."""
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"  # noqa: S608
+        )
+        row = cursor.fetchone()
+    if row is None:  # first entry ever
+        AuditChainHead.objects.get_or_create(pk=1)
+        return _claim_next_seq()
+    return int(row[0]), str(row[1])
 
 
 @dataclass(frozen=True)
