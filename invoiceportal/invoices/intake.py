@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.roles import Perm, user_can
@@ -23,6 +23,7 @@ from invoiceportal.audit.services import audit_record
 from invoiceportal.common.errors import ApplicationError, PermissionDeniedError
 
 from .extraction.dispatch import check_declared_type, extract, iter_batch_archive
+from .extraction.errors import MESSAGES as ERROR_MESSAGES
 from .extraction.errors import ExtractionError, refuse
 from .extraction.image_reader import open_image
 from .extraction.safety import Limits, check_size
@@ -440,7 +441,7 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
     try:
         fmt, extracted = extract(data, limits=upload_limits())
     except ExtractionError as exc:
-        _reject_unreadable(invoice_id, "unreadable", {"reason": str(exc.message)})
+        _reject_unreadable(invoice_id, "unreadable", _in_both_languages(exc))
         return
     identity = extracted.identity if extracted.number else ""
     try:
@@ -471,6 +472,20 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
             "duplicate_of",
             {"reference": first.reference if first else ""},
         )
+
+
+def _in_both_languages(exc: ExtractionError) -> dict[str, str]:
+    """The refusal's message in Chinese and in English, for the timeline."""
+    template = ERROR_MESSAGES.get(exc.code)
+    texts = {}
+    for key, language in (("reason", "zh-hans"), ("reason_en", "en")):
+        with translation.override(language):
+            if template is None:
+                texts[key] = str(exc.message)
+            else:
+                text = str(template)
+                texts[key] = text % exc.details if "%(" in text else text
+    return texts
 
 
 def _reject_unreadable(invoice_id: str, code: str, params: dict[str, Any]) -> None:

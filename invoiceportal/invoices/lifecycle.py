@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from invoiceportal.audit.services import audit_record
@@ -56,11 +57,18 @@ def register_timeline_messages(messages: dict[str, Any]) -> None:
 
 
 def timeline_message(event: TimelineEvent) -> str:
+    """The event's message in the reader's language. A parameter stored in both
+    languages (``reasons`` and ``reasons_en``) is shown in the reader's."""
     template = TIMELINE_MESSAGES.get(event.code)
     if template is None:
         return event.code
+    params = dict(event.params or {})
+    if (get_language() or "").startswith("en"):
+        for key in list(params):
+            if params.get(f"{key}_en"):
+                params[key] = params[f"{key}_en"]
     try:
-        return str(template) % event.params if event.params else str(template)
+        return str(template) % params if params else str(template)
     except (KeyError, TypeError, ValueError):
         return str(template)
 

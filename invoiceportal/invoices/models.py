@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
@@ -121,6 +122,22 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def reason_for_reader(self) -> str:
+        """The decision's reason in the reader's language: automatic decisions keep
+        both languages on their timeline event; a reviewer's words stay as written."""
+        if self.decision_source != DecisionSource.AUTOMATIC:
+            return self.decision_reason
+        event = self.timeline.filter(status=self.status).order_by("-at", "-id").first()
+        if event is None:
+            return self.decision_reason
+        english = (get_language() or "").startswith("en")
+        params = event.params or {}
+        if "reasons" in params:
+            return params.get("reasons_en") if english else params["reasons"]
+        from .lifecycle import timeline_message
+
+        return timeline_message(event)
 
 
 class InvoiceLine(models.Model):

@@ -109,3 +109,23 @@ def test_a_photo_whose_task_was_lost_is_read_and_screened_by_the_sweep(
     assert invoice.number == truth.number
     assert invoice.status in {"approved", "in_review", "rejected"}
     assert invoice.documents.get().extractor == "png"
+
+
+def test_an_automatic_rejection_reads_in_the_readers_language(
+    submitter, django_capture_on_commit_callbacks
+):
+    from io import BytesIO
+
+    from django.utils import translation
+    from PIL import Image
+
+    blank = BytesIO()
+    Image.new("RGB", (800, 600), "white").save(blank, "PNG")
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(submitter, blank.getvalue(), "blank.png", "image/png")
+    invoice = Invoice.objects.get()
+    with translation.override("en"):
+        reason = invoice.reason_for_reader()
+        assert "could not be read (No invoice could be found" in reason
+    with translation.override("zh-hans"):
+        assert "无法读取该文档（在此文档中未找到发票" in invoice.reason_for_reader()

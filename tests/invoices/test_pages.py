@@ -83,3 +83,22 @@ def test_my_invoices_lists_the_organizations_invoices(client, submitter):
     page = client.get(reverse("invoices:list")).content.decode()
     for invoice in Invoice.objects.all():
         assert invoice.reference in page
+
+
+def test_timeline_reasons_follow_the_readers_language(submitter):
+    from django.utils import translation
+
+    from invoiceportal.invoices.lifecycle import timeline_message
+    from invoiceportal.invoices.models import TimelineEvent
+
+    client_invoice = None
+    event = TimelineEvent(
+        invoice=client_invoice,
+        status="in_review",
+        code="sent_to_review",
+        params={"reasons": "查无此票。", "reasons_en": "Not in the registry."},
+    )
+    with translation.override("en"):
+        assert timeline_message(event) == "Sent to a tax reviewer: Not in the registry."
+    with translation.override("zh-hans"):
+        assert timeline_message(event) == "已转交税务审核员：查无此票。"
