@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from accounts import views as account_views
 from accounts.api.views import ObtainTokenView, OrganizationViewSet, UserViewSet
 from invoiceportal.invoices.api import InvoiceViewSet
+from reviews.metrics_api import MetricsSummaryView
 
 admin.site.site_header = _("Invoice review portal administration")
 admin.site.site_title = _("Invoice review portal")
@@ -18,6 +19,7 @@ api_router.register("invoices", InvoiceViewSet, basename="invoice")
 
 api_patterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("metrics/summary/", MetricsSummaryView.as_view(), name="metrics-summary"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *api_router.urls,
