@@ -181,6 +181,8 @@ STORAGES = {
 }
 MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "20"))  # one file
 MAX_REQUEST_MB = int(os.environ.get("MAX_REQUEST_MB", "100"))  # one request (batches)
+# Extra memory one document's reading may take in the worker (photos, scans).
+EXTRACTION_MEMORY_MB = int(os.environ.get("EXTRACTION_MEMORY_MB", "1536"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -8,6 +8,7 @@ commits.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,10 +23,11 @@ from accounts.roles import Perm, user_can
 from invoiceportal.audit.services import audit_record
 from invoiceportal.common.errors import ApplicationError, PermissionDeniedError
 
+from .extraction.bounds import memory_bounded
 from .extraction.dispatch import check_declared_type, extract, iter_batch_archive
 from .extraction.errors import MESSAGES as ERROR_MESSAGES
 from .extraction.errors import ExtractionError, refuse
-from .extraction.image_reader import open_image
+from .extraction.image_reader import load_readers, open_image
 from .extraction.safety import Limits, check_size
 from .extraction.sniff import DocumentFormat, check_filename, sniff
 from .extraction.types import (
@@ -38,6 +40,8 @@ from .extraction.types import (
 from .lifecycle import TIMELINE_MESSAGES, invoice_transition
 from .models import Document, Invoice, InvoiceLine, ReferenceCounter, TimelineEvent
 from .status import LIVE, InvoiceStatus
+
+logger = logging.getLogger(__name__)
 
 SCREENING_TASK = "invoiceportal.invoices.tasks.process_invoice"
 # Formats read in the worker, not in the request; their Document waits as PENDING.
@@ -438,10 +442,22 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
         return
     with document.file.open("rb") as handle:
         data = handle.read()
+    load_readers()  # libraries and models load outside the document's memory bound
     try:
-        fmt, extracted = extract(data, limits=upload_limits())
+        with memory_bounded(settings.EXTRACTION_MEMORY_MB):
+            fmt, extracted = extract(data, limits=upload_limits())
     except ExtractionError as exc:
         _reject_unreadable(invoice_id, "unreadable", _in_both_languages(exc))
+        return
+    except Exception as exc:
+        # Reading is computation on the stored bytes: a failure would repeat on every
+        # retry, so the invoice ends rejected with a clear reason instead of stuck.
+        logger.exception("Reading the document of %s failed", invoice_id)
+        _reject_unreadable(
+            invoice_id,
+            "unreadable",
+            _in_both_languages(refuse("not_an_invoice", detail=type(exc).__name__)),
+        )
         return
     identity = extracted.identity if extracted.number else ""
     try:

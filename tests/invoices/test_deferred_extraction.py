@@ -129,3 +129,24 @@ def test_an_automatic_rejection_reads_in_the_readers_language(
         assert "could not be read (No invoice could be found" in reason
     with translation.override("zh-hans"):
         assert "无法读取该文档（在此文档中未找到发票" in invoice.reason_for_reader()
+
+
+def test_a_reading_that_needs_too_much_memory_is_refused_and_the_bound_lifted():
+    from invoiceportal.invoices.extraction.bounds import memory_bounded
+    from invoiceportal.invoices.extraction.errors import ExtractionError
+
+    with pytest.raises(ExtractionError) as refused, memory_bounded(64):
+        bytearray(512 * 1024 * 1024)
+    assert refused.value.code == "extraction_too_large"
+    assert len(bytearray(512 * 1024 * 1024)) == 512 * 1024 * 1024
+
+
+def test_a_photo_over_the_memory_bound_ends_rejected_with_the_reason(
+    submitter, truth, settings, django_capture_on_commit_callbacks
+):
+    settings.EXTRACTION_MEMORY_MB = 20
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(submitter, make_image(truth), "photo.png", "image/png")
+    invoice = Invoice.objects.get()
+    assert invoice.status == "rejected"
+    assert "20 MB" in invoice.decision_reason

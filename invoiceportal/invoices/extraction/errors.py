@@ -60,6 +60,10 @@ MESSAGES = {
     "image_too_large": _("The image is too large (%(pixels)s pixels)."),
     "not_an_invoice": _("No invoice could be found in this document."),
     "extraction_timeout": _("Reading the document took too long."),
+    "extraction_too_large": _(
+        "Reading the document needed more than %(limit_mb)s MB of memory. Upload a "
+        "smaller or simpler file."
+    ),
     "bad_filename": _("The file name is not acceptable."),
     "nested_archive": _(
         "The archive contains another archive. Put the invoices directly in one ZIP."

@@ -176,6 +176,14 @@ def _engine() -> Any:
     return RapidOCR(params={"Global.log_level": "error", "Global.use_cls": False})
 
 
+def load_readers() -> None:
+    """Load the QR decoder and the OCR engine (libraries and models) now, so that a
+    memory bound set for one document's reading does not count them."""
+    import zxingcpp  # noqa: F401
+
+    _engine()
+
+
 def ocr_boxes(img: Image.Image) -> list[TextBox]:
     """Text lines with their boxes (in ``img`` pixels) and recognition scores."""
     small, scale = _scaled(img, OCR_LONG_SIDE)
