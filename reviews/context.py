@@ -8,10 +8,13 @@ registry, seller lists and the blue invoice of a red-letter one. Reads only.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Mapping
 from decimal import Decimal
+from functools import reduce
 from typing import Any
 
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from invoiceportal.invoices.extraction.types import (
@@ -51,6 +54,7 @@ SOURCE_FORMATS: dict[str, SourceFormat] = {
 }
 # Bounds on the near-duplicate query, whatever the rule's parameters say.
 NEAR_LIMIT = 50
+RELATED_LIMIT = 1000  # other invoices read for the duplicate checks, oldest first
 _EXISTING_FIELDS = (
     "reference",
     "status",
@@ -168,10 +172,6 @@ def _existing(row: Mapping[str, Any]) -> ExistingInvoice:
     )
 
 
-def _existing_all(rows: Iterable[Mapping[str, Any]]) -> tuple[ExistingInvoice, ...]:
-    return tuple(_existing(row) for row in rows)
-
-
 def invoice_identities(invoice: Invoice, extracted: ExtractedInvoice) -> set[str]:
     """The stored identity and the one the fields give (they agree unless intake
     stored none): a duplicate under either is a duplicate."""
@@ -237,6 +237,60 @@ def _blue_invoice(
     return _existing(ranked[0]) if ranked else None
 
 
+def _related_invoices(
+    invoice: Invoice,
+    extracted: ExtractedInvoice,
+    identities: set[str],
+    seller_ids: set[str],
+    sha256: str,
+    rules: Mapping[str, RuleConfig] | None,
+) -> tuple[tuple[ExistingInvoice, ...], ...]:
+    """Other invoices with the same identity, near duplicates (same seller, total
+    within the tolerance, issue date within the window) and other invoices of the
+    organization with the same file: one query, sorted out here."""
+    conditions: dict[str, Q] = {}
+    if identities:
+        conditions["same"] = Q(identity__in=identities)
+    if seller_ids and extracted.total_amount is not None and extracted.issue_date:
+        tolerance, window = _near_params(rules)
+        days = dt.timedelta(days=window)
+        conditions["near"] = Q(
+            seller_tax_id__in=seller_ids,
+            total_amount__gte=extracted.total_amount - tolerance,
+            total_amount__lte=extracted.total_amount + tolerance,
+            issue_date__gte=extracted.issue_date - days,
+            issue_date__lte=extracted.issue_date + days,
+        )
+    others = Invoice.objects.exclude(pk=invoice.pk)
+    if sha256:
+        others = others.annotate(
+            has_file=Exists(
+                Document.objects.filter(invoice=OuterRef("pk"), sha256=sha256)
+            )
+        )
+        conditions["file"] = Q(organization_id=invoice.organization_id, has_file=True)
+    if not conditions:
+        return (), (), ()
+    flags = {
+        f"is_{name}": Case(
+            When(condition, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        for name, condition in conditions.items()
+    }
+    rows = list(
+        others.filter(reduce(operator.or_, conditions.values()))
+        .annotate(**flags)
+        .order_by("submitted_at", "pk")
+        .values(*_EXISTING_FIELDS, *flags)[:RELATED_LIMIT]
+    )
+    same = tuple(_existing(r) for r in rows if r.get("is_same"))
+    near = tuple(_existing(r) for r in reversed(rows) if r.get("is_near"))
+    same_file = tuple(_existing(r) for r in rows if r.get("is_file"))
+    return same, near[:NEAR_LIMIT], same_file
+
+
 def build_check_context(
     invoice: Invoice,
     extracted: ExtractedInvoice,
@@ -261,47 +315,12 @@ def build_check_context(
     else:
         # A file of a format we do not know is trusted least: read like a photo.
         source = SOURCE_FORMATS.get(document.format.strip().lower(), SourceFormat.IMAGE)
-    others = Invoice.objects.exclude(pk=invoice.pk)
-
     identities = invoice_identities(invoice, extracted)
-    same_identity = (
-        _existing_all(
-            others.filter(identity__in=identities)
-            .order_by("submitted_at")
-            .values(*_EXISTING_FIELDS)
-        )
-        if identities
-        else ()
-    )
-
-    near: tuple[ExistingInvoice, ...] = ()
     seller_ids = _tax_id_variants(extracted.seller_tax_id)
-    if seller_ids and extracted.total_amount is not None and extracted.issue_date:
-        tolerance, window = _near_params(rules)
-        days = dt.timedelta(days=window)
-        near = _existing_all(
-            others.filter(
-                seller_tax_id__in=seller_ids,
-                total_amount__gte=extracted.total_amount - tolerance,
-                total_amount__lte=extracted.total_amount + tolerance,
-                issue_date__gte=extracted.issue_date - days,
-                issue_date__lte=extracted.issue_date + days,
-            )
-            .order_by("-submitted_at")
-            .values(*_EXISTING_FIELDS)[:NEAR_LIMIT]
-        )
-
     sha256 = document.sha256 if document is not None else ""
-    same_file: tuple[ExistingInvoice, ...] = ()
-    if sha256:
-        same_file = _existing_all(
-            others.filter(
-                organization_id=invoice.organization_id, documents__sha256=sha256
-            )
-            .distinct()
-            .order_by("submitted_at")
-            .values(*_EXISTING_FIELDS)
-        )
+    same_identity, near, same_file = _related_invoices(
+        invoice, extracted, identities, seller_ids, sha256, rules
+    )
 
     listed = SellerListEntry.objects.filter(seller_tax_id__in=seller_ids or {""})
     lists: dict[str, set[str]] = {SellerList.WATCH: set(), SellerList.BLOCK: set()}

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from invoiceportal.invoices.intake import invoice_extract_pending
+from invoiceportal.invoices.intake import PENDING, invoice_extract_pending
 from invoiceportal.invoices.lifecycle import invoice_transition
 from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus
@@ -144,9 +144,20 @@ def _verify_outside_the_lock(invoice_id: uuid.UUID | str) -> Any:
 def screen_invoice(*, invoice_id: uuid.UUID | str) -> None:
     """Screen the invoice if it is still waiting for it; otherwise do nothing.
 
-    A document left for the worker (photo, scan) is read first, so every way in
-    (the upload's task, the sweep, ``rescreen``) reads before it screens."""
-    invoice_extract_pending(invoice_id=str(invoice_id))
+    A document left for the worker (photo, scan) is read first, outside the lock, so
+    every way in (the upload's task, the sweep, ``rescreen``) reads before it screens.
+    """
+    if _screen_locked(invoice_id) == PENDING_DOCUMENT:
+        invoice_extract_pending(invoice_id=str(invoice_id))
+        _screen_locked(invoice_id)
+
+
+PENDING_DOCUMENT = "pending-document"
+
+
+def _screen_locked(invoice_id: uuid.UUID | str) -> str | None:
+    """One attempt under the invoice's lock; ``PENDING_DOCUMENT`` (having changed
+    nothing) when its document has not been read yet."""
     registry = _verify_outside_the_lock(invoice_id)
     with transaction.atomic(durable=True):
         invoice = (
@@ -157,14 +168,17 @@ def screen_invoice(*, invoice_id: uuid.UUID | str) -> None:
         )
         if invoice is None:
             logger.warning("Screening: invoice %s does not exist.", invoice_id)
-            return
+            return None
         if invoice.status not in SCREENABLE:
             logger.info(
                 "Screening: %s is %s already; nothing to do.",
                 invoice.reference,
                 invoice.status,
             )
-            return
+            return None
+        document = latest_document(invoice)
+        if document is not None and document.extractor == PENDING:
+            return PENDING_DOCUMENT
         if invoice.status == InvoiceStatus.RECEIVED:
             invoice_transition(
                 invoice=invoice,
@@ -176,7 +190,6 @@ def screen_invoice(*, invoice_id: uuid.UUID | str) -> None:
         # the first screening, each answer to a reviewer's question, each registry
         # re-verification (reviews/reverify.py).
         round_number = next_round(invoice)
-        document = latest_document(invoice)
         extracted = extracted_from_invoice(invoice, document=document)
         rules = rules_active()
         ctx = build_check_context(
@@ -195,6 +208,7 @@ def screen_invoice(*, invoice_id: uuid.UUID | str) -> None:
             routing.decision,
             ", ".join(r.code for r in routing.reasons) or "no failures",
         )
+    return None
 
 
 def screening_enqueue(*, invoice_id: uuid.UUID | str) -> str:
