@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from invoiceportal.common.errors import error_body
+
 from .access import capability_required
 from .forms import LoginForm, ProfileForm
 from .models import User
@@ -31,9 +33,7 @@ def lockout(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs:
     """django-axes calls this when a username or an address is locked out."""
     message = str(LOCKED_MESSAGE)
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"code": "login_locked", "message": message, "details": {}}, status=429
-        )
+        return JsonResponse(error_body("login_locked", message), status=429)
     form = LoginForm(request, initial={"username": request.POST.get("username", "")})
     return render(
         request,

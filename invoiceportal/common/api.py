@@ -13,7 +13,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from invoiceportal.common.errors import ApplicationError
+from invoiceportal.common.errors import ApplicationError, error_body
 
 
 class Pagination(PageNumberPagination):
@@ -31,10 +31,7 @@ def _code_of(exc: exceptions.APIException) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error answers ``{code, message, details}``."""
     if isinstance(exc, ApplicationError):
-        return Response(
-            {"code": exc.code, "message": str(exc.message), "details": exc.details},
-            status=exc.status_code,
-        )
+        return Response(exc.as_body(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -57,11 +54,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = (
             response.data.get("detail", "") if isinstance(response.data, dict) else ""
         )
-        body = {"code": _code_of(exc), "message": str(detail), "details": {}}
+        body = error_body(_code_of(exc), detail)
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             body["details"] = {"retry_after_seconds": int(exc.wait)}
     else:  # pragma: no cover - DRF only returns responses for APIException
-        body = {"code": "error", "message": str(exc), "details": {}}
+        body = error_body("error", exc)
     response.data = body
     return response
 
@@ -69,9 +66,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def error_response(
     code: str, message: str, http_status: int, **details: Any
 ) -> Response:
-    return Response(
-        {"code": code, "message": message, "details": details}, status=http_status
-    )
+    return Response(error_body(code, message, details), status=http_status)
 
 
 __all__ = ["Pagination", "error_response", "exception_handler", "status"]

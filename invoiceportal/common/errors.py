@@ -7,6 +7,11 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 
+def error_body(code: str, message: Any, details: Any = None) -> dict[str, Any]:
+    """The one error shape of the API: ``{code, message, details}``."""
+    return {"code": code, "message": str(message), "details": details or {}}
+
+
 class ApplicationError(Exception):
     """A rule said no. ``message`` says what was wrong and what to do next."""
 
@@ -20,6 +25,9 @@ class ApplicationError(Exception):
         self.message = message
         self.code = code or self.default_code
         self.details = details if details is not None else {}
+
+    def as_body(self) -> dict[str, Any]:
+        return error_body(self.code, self.message, self.details)
 
 
 class NotFoundError(ApplicationError):

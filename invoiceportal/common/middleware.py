@@ -8,6 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from .errors import error_body
+
 
 class RequestSizeLimitMiddleware:
     """413 for a declared body over ``MAX_REQUEST_MB``; an upload's own file limit
@@ -29,8 +31,7 @@ class RequestSizeLimitMiddleware:
             ) % {"limit": settings.MAX_REQUEST_MB}
             if request.path.startswith("/api/"):
                 return JsonResponse(
-                    {"code": "request_too_large", "message": message, "details": {}},
-                    status=413,
+                    error_body("request_too_large", message), status=413
                 )
             return HttpResponse(message, status=413, content_type="text/plain")
         return self.get_response(request)
