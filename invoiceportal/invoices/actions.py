@@ -50,15 +50,8 @@ from .models import (
     InvoiceLine,
     TimelineEvent,
 )
-from .status import InvoiceStatus, Priority
-
-OPEN = (
-    InvoiceStatus.RECEIVED,
-    InvoiceStatus.SCREENING,
-    InvoiceStatus.IN_REVIEW,
-    InvoiceStatus.NEEDS_INFO,
-)
-DECIDED = (InvoiceStatus.APPROVED, InvoiceStatus.REJECTED)
+from .selectors import invoice_get_for_user, parse_invoice_id
+from .status import DECIDED, OPEN, InvoiceStatus, Priority
 
 # Timeline messages of the events these services write (rendered for the reader).
 ACTION_MESSAGES = {
@@ -84,14 +77,10 @@ def _status_label(invoice: Invoice) -> str:
 
 def _lock_for_user(user: Any, invoice_id: uuid.UUID | str) -> Invoice:
     """The invoice, locked, if ``user`` may see it; 404 otherwise."""
-    try:
-        pk = uuid.UUID(str(invoice_id))
-    except ValueError as exc:
-        raise NotFoundError() from exc
     invoice = (
         Invoice.objects.visible_to(user)
         .select_for_update(of=("self",))
-        .filter(pk=pk)
+        .filter(pk=parse_invoice_id(invoice_id))
         .first()
     )
     if invoice is None:
@@ -499,8 +488,6 @@ def invoice_resubmit(
 ) -> SubmitResult:
     """Submit a corrected copy of a rejected invoice, linked to the original."""
     require_submitter(user)
-    from .selectors import invoice_get_for_user
-
     original = invoice_get_for_user(user=user, invoice_id=invoice_id)
     if original.status != InvoiceStatus.REJECTED:
         raise InvoiceStateError(

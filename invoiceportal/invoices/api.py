@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 import django_filters
-from django.db.models import Q
 from django.http import FileResponse, HttpResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -44,7 +43,13 @@ from .intake import (
 )
 from .models import ExpediteRequest, Invoice, InvoiceLine
 from .receipts import receipt_pdf
-from .selectors import event_message, invoice_eta, invoice_get_for_user
+from .selectors import (
+    event_message,
+    invoice_eta,
+    invoice_get_for_user,
+    latest_document,
+    search_q,
+)
 from .status import InvoiceKindChoice, InvoiceStatus
 
 
@@ -238,13 +243,7 @@ class InvoiceFilter(django_filters.FilterSet):
         fields = ["status", "kind", "seller_tax_id"]
 
     def search(self, queryset: Any, name: str, value: str) -> Any:
-        value = value.strip()
-        return queryset.filter(
-            Q(reference__iexact=value)
-            | Q(number__startswith=value)
-            | Q(seller_name__icontains=value)
-            | Q(seller_tax_id=value.upper())
-        )
+        return queryset.filter(search_q(value.strip()))
 
 
 def result_body(result: SubmitResult, request: Request) -> dict[str, Any]:
@@ -271,8 +270,13 @@ class InvoiceViewSet(
     def get_queryset(self) -> Any:
         qs = Invoice.objects.visible_to(self.request.user)
         if self.action == "retrieve":
-            return qs.prefetch_related("lines", "timeline", "check_results")
+            return self._with_detail(qs)
         return qs
+
+    @staticmethod
+    def _with_detail(qs: Any) -> Any:
+        """What InvoiceDetailSerializer reads, prefetched."""
+        return qs.prefetch_related("lines", "timeline", "check_results")
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         if self.action == "list":
@@ -280,10 +284,11 @@ class InvoiceViewSet(
         return InvoiceDetailSerializer
 
     def get_object(self) -> Invoice:
-        invoice = invoice_get_for_user(
-            user=self.request.user, invoice_id=self.kwargs["pk"]
+        return invoice_get_for_user(
+            user=self.request.user,
+            invoice_id=self.kwargs["pk"],
+            queryset=self.get_queryset(),
         )
-        return self.get_queryset().get(pk=invoice.pk)
 
     @extend_schema(
         request={
@@ -351,7 +356,7 @@ class InvoiceViewSet(
     @action(detail=True, methods=["get"])
     def document(self, request: Request, pk: str | None = None) -> FileResponse:
         invoice = self.get_object()
-        document = invoice.documents.order_by("-uploaded_at").first()
+        document = latest_document(invoice)
         if document is None:
             raise NotFoundError(_("This invoice has no stored document."))
         return FileResponse(
@@ -362,14 +367,11 @@ class InvoiceViewSet(
         )
 
     def _detail(self, request: Request, invoice: Invoice, **extra: Any) -> Response:
-        fresh = self.get_queryset_for_detail().get(pk=invoice.pk)
+        fresh = self._with_detail(Invoice.objects.visible_to(request.user)).get(
+            pk=invoice.pk
+        )
         body = InvoiceDetailSerializer(fresh, context={"request": request}).data
         return Response({**body, **extra}, status=status.HTTP_200_OK)
-
-    def get_queryset_for_detail(self) -> Any:
-        return Invoice.objects.visible_to(self.request.user).prefetch_related(
-            "lines", "timeline", "check_results"
-        )
 
     @extend_schema(request=WithdrawSerializer, responses={200: InvoiceDetailSerializer})
     @action(detail=True, methods=["post"])

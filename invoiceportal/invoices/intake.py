@@ -95,12 +95,17 @@ def _next_reference() -> str:
     return f"INV-{year}-{counter.last:06d}"
 
 
+def identity_of(extracted: ExtractedInvoice) -> str:
+    """The invoice identity a duplicate is recognised by ("" without a number)."""
+    return extracted.identity if extracted.number else ""
+
+
 def invoice_fields_from(extracted: ExtractedInvoice) -> dict[str, Any]:
     return {
         "kind": str(extracted.kind),
         "code": extracted.code,
         "number": extracted.number,
-        "identity": extracted.identity if extracted.number else "",
+        "identity": identity_of(extracted),
         "issue_date": extracted.issue_date,
         "check_code": extracted.check_code,
         "seller_name": extracted.seller_name[:200],
@@ -139,13 +144,17 @@ def _existing_for(org_id: int, *, key: str, sha256: str) -> SubmitResult | None:
     return None
 
 
-def _live_duplicate(user: Any, identity: str) -> SubmitResult:
-    """The same invoice is already live: point to it if it is ours, else refuse."""
-    live = (
+def _live_with(identity: str) -> Invoice | None:
+    """The live invoice with this identity, if any."""
+    return (
         Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
         .select_related("organization")
         .first()
     )
+
+
+def _live_duplicate(user: Any, live: Invoice | None) -> SubmitResult:
+    """The same invoice is already live: point to it if it is ours, else refuse."""
     if live is not None and live.organization_id == user.organization_id:
         return SubmitResult(live, False, "duplicate")
     raise DuplicateElsewhereError(
@@ -250,13 +259,18 @@ def _submit_extracted(
     idempotency_key: str,
     resubmission_of: Invoice | None = None,
     pending: bool = False,
+    refuse_live: bool = False,
 ) -> SubmitResult:
-    sha256 = hashlib.sha256(data).hexdigest() if data is not None else ""
-    existing = _existing_for(
-        user.organization_id, key=idempotency_key, sha256=sha256 if data else ""
-    )
+    """Store ``extracted`` unless this key or these bytes were submitted before.
+    With ``refuse_live``, an invoice whose identity is already live (and not one
+    of those) is answered as a duplicate instead of stored."""
+    sha256 = hashlib.sha256(data).hexdigest() if data else ""
+    existing = _existing_for(user.organization_id, key=idempotency_key, sha256=sha256)
     if existing is not None:
         return existing
+    identity = identity_of(extracted)
+    if refuse_live and identity and (live := _live_with(identity)) is not None:
+        return _live_duplicate(user, live)
     try:
         invoice = _store(
             user=user,
@@ -273,13 +287,12 @@ def _submit_extracted(
         # A concurrent request won the race: the key, the file or the identity is
         # already stored. Answer with what it stored.
         existing = _existing_for(
-            user.organization_id, key=idempotency_key, sha256=sha256 if data else ""
+            user.organization_id, key=idempotency_key, sha256=sha256
         )
         if existing is not None:
             return existing
-        identity = extracted.identity if extracted.number else ""
         if identity:
-            return _live_duplicate(user, identity)
+            return _live_duplicate(user, _live_with(identity))
         raise
     return SubmitResult(invoice, True, "created")
 
@@ -313,13 +326,6 @@ def invoice_submit_file(
     else:
         fmt, extracted = extract(data, limits=limits)
         pending = False
-    identity = extracted.identity if extracted.number else ""
-    if identity and not idempotency_key:
-        live = Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
-        if live.exists() and not _existing_for(
-            user.organization_id, key="", sha256=hashlib.sha256(data).hexdigest()
-        ):
-            return _live_duplicate(user, identity)
     return _submit_extracted(
         user=user,
         extracted=extracted,
@@ -329,6 +335,7 @@ def invoice_submit_file(
         idempotency_key=idempotency_key[:128],
         resubmission_of=resubmission_of,
         pending=pending,
+        refuse_live=not idempotency_key,
     )
 
 
@@ -374,11 +381,9 @@ def invoice_submit_manual(
             raise refuse("unsupported_type")
         check_declared_type(detected, filename, content_type)
         fmt = str(detected)
-    identity = extracted.identity if extracted.number else ""
-    if identity:
-        live = Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
-        if live.exists():
-            return _live_duplicate(user, identity)
+    identity = identity_of(extracted)
+    if identity and (live := _live_with(identity)) is not None:
+        return _live_duplicate(user, live)
     return _submit_extracted(
         user=user,
         extracted=extracted,
@@ -459,7 +464,7 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
             _in_both_languages(refuse("not_an_invoice", detail=type(exc).__name__)),
         )
         return
-    identity = extracted.identity if extracted.number else ""
+    identity = identity_of(extracted)
     try:
         with transaction.atomic(durable=True):
             invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=invoice_id)

@@ -19,10 +19,9 @@ from invoiceportal.audit.models import AuditEntry
 from invoiceportal.common.errors import ConflictError
 
 from .models import Invoice
-from .status import DecisionSource, InvoiceStatus
+from .status import DECIDED, DecisionSource, InvoiceStatus
 
 FONT = "STSong-Light"
-DECIDED = (InvoiceStatus.APPROVED, InvoiceStatus.REJECTED)
 
 
 @dataclass(frozen=True)

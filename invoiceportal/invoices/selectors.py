@@ -23,22 +23,17 @@ from django.utils.translation import gettext as _
 from invoiceportal.common.errors import NotFoundError
 
 from .models import (
+    Document,
     ExpediteRequest,
     ExpediteState,
     Feedback,
     Invoice,
     TimelineEvent,
 )
-from .status import TERMINAL, InvoiceStatus
+from .status import DECIDED, OPEN, TERMINAL, InvoiceStatus
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
-OPEN_STATUSES = (
-    InvoiceStatus.RECEIVED,
-    InvoiceStatus.SCREENING,
-    InvoiceStatus.IN_REVIEW,
-    InvoiceStatus.NEEDS_INFO,
-)
 LIST_FIELDS = (
     "id",
     "reference",
@@ -56,16 +51,31 @@ LIST_FIELDS = (
 )
 
 
-def invoice_get_for_user(*, user: Any, invoice_id: uuid.UUID | str) -> Invoice:
-    """The invoice if this user may see it; 404 for missing and for someone else's."""
+def parse_invoice_id(invoice_id: uuid.UUID | str) -> uuid.UUID:
+    """The invoice id as a UUID; 404 (not a 500) for anything else."""
     try:
-        pk = uuid.UUID(str(invoice_id))
+        return uuid.UUID(str(invoice_id))
     except ValueError as exc:
         raise NotFoundError() from exc
+
+
+def invoice_get_for_user(
+    *, user: Any, invoice_id: uuid.UUID | str, queryset: Any = None
+) -> Invoice:
+    """The invoice if this user may see it; 404 for missing and for someone else's.
+    ``queryset`` (already scoped with ``visible_to(user)``) adds prefetches."""
+    if queryset is None:
+        queryset = Invoice.objects.visible_to(user)
     try:
-        return Invoice.objects.visible_to(user).get(pk=pk)
+        return queryset.get(pk=parse_invoice_id(invoice_id))
     except Invoice.DoesNotExist as exc:
         raise NotFoundError() from exc
+
+
+def latest_document(invoice: Invoice) -> Document | None:
+    """The invoice's most recently uploaded document (a corrected file replaces the
+    original)."""
+    return invoice.documents.order_by("-uploaded_at", "-id").first()
 
 
 def invoice_list_for_user(*, user: Any):
@@ -109,13 +119,19 @@ def invoice_filter(qs: Any, data: dict[str, Any]) -> Any:
         qs = qs.filter(total_amount__lte=data["amount_max"])
     q = (data.get("q") or "").strip()
     if q:
-        qs = qs.filter(
-            Q(reference__iexact=q)
-            | Q(number__startswith=q)
-            | Q(seller_name__icontains=q)
-            | Q(seller_tax_id=q.upper())
-        )
+        qs = qs.filter(search_q(q))
     return qs
+
+
+def search_q(value: str) -> Q:
+    """The free-text search of the list and the API: a reference, the start of an
+    invoice number, part of the seller's name or the seller's taxpayer ID."""
+    return (
+        Q(reference__iexact=value)
+        | Q(number__startswith=value)
+        | Q(seller_name__icontains=value)
+        | Q(seller_tax_id=value.upper())
+    )
 
 
 # ------------------------------------------------------------------ keyset pages
@@ -420,7 +436,7 @@ def invoice_page(invoice: Invoice, *, user: Any) -> dict[str, Any]:
     )
     feedback = (
         Feedback.objects.filter(invoice=invoice, user_id=user.pk).first()
-        if invoice.status in (InvoiceStatus.APPROVED, InvoiceStatus.REJECTED)
+        if invoice.status in DECIDED
         else None
     )
     resubmissions = list(
@@ -453,11 +469,11 @@ def invoice_page(invoice: Invoice, *, user: Any) -> dict[str, Any]:
         "feedback": feedback,
         "resubmissions": resubmissions,
         "original": original,
-        "is_open": invoice.status in OPEN_STATUSES,
+        "is_open": invoice.status in OPEN,
         "is_terminal": invoice.status in TERMINAL,
         "can_respond": invoice.status == InvoiceStatus.NEEDS_INFO,
-        "can_withdraw": invoice.status in OPEN_STATUSES,
-        "can_expedite": invoice.status in OPEN_STATUSES
+        "can_withdraw": invoice.status in OPEN,
+        "can_expedite": invoice.status in OPEN
         and not (expedite and expedite.state == ExpediteState.PENDING)
         and not invoice.expedite_reason,
         "can_resubmit": invoice.status == InvoiceStatus.REJECTED
@@ -465,9 +481,8 @@ def invoice_page(invoice: Invoice, *, user: Any) -> dict[str, Any]:
             r.status not in (InvoiceStatus.REJECTED, InvoiceStatus.WITHDRAWN)
             for r in resubmissions
         ),
-        "can_rate": invoice.status in (InvoiceStatus.APPROVED, InvoiceStatus.REJECTED),
-        "has_receipt": invoice.status
-        in (InvoiceStatus.APPROVED, InvoiceStatus.REJECTED),
+        "can_rate": invoice.status in DECIDED,
+        "has_receipt": invoice.status in DECIDED,
         "version": status_version(invoice.status, invoice.updated_at),
     }
 

@@ -27,6 +27,10 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 TERMINAL = frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN})
+# Still being processed: the submitter can withdraw it or ask for urgent handling.
+OPEN = frozenset({S.RECEIVED, S.SCREENING, S.IN_REVIEW, S.NEEDS_INFO})
+# Decided: a receipt exists and the handling can be rated.
+DECIDED = frozenset({S.APPROVED, S.REJECTED})
 # Statuses that hold an invoice identity: a second live copy is a duplicate.
 LIVE = frozenset({S.RECEIVED, S.SCREENING, S.IN_REVIEW, S.NEEDS_INFO, S.APPROVED})
 

@@ -63,6 +63,7 @@ from .selectors import (
     invoice_page,
     invoice_status_version,
     keyset_page,
+    latest_document,
 )
 
 INLINE_FORMATS = {"pdf", "jpeg", "png"}
@@ -387,7 +388,7 @@ def invoice_feedback_view(request: HttpRequest, invoice_id: Any) -> HttpResponse
 
 
 def _document(request: HttpRequest, invoice: Invoice):
-    document = invoice.documents.order_by("-uploaded_at", "-id").first()
+    document = latest_document(invoice)
     if document is None:
         raise Http404
     return document

@@ -206,10 +206,15 @@ def notifications_catch_up(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     cursor, _created = TimelineCursor.objects.get_or_create(pk=1)
     cutoff = now - CATCH_UP_DELAY
-    events = (
+    events = list(
         TimelineEvent.objects.filter(pk__gt=cursor.last_event_id)
         .select_related("invoice", "invoice__submitted_by")
         .order_by("pk")[:CATCH_UP_LIMIT]
+    )
+    already = set(
+        Notification.objects.filter(
+            source_event_id__in=[e.pk for e in events if e.code in TIMELINE_KINDS]
+        ).values_list("source_event_id", flat=True)
     )
     notified = 0
     last = None
@@ -217,9 +222,7 @@ def notifications_catch_up(*, now: dt.datetime | None = None) -> int:
         if event.at > cutoff:
             break  # its transaction may still be notifying directly
         last = event.pk
-        if event.code not in TIMELINE_KINDS:
-            continue
-        if Notification.objects.filter(source_event=event).exists():
+        if event.code not in TIMELINE_KINDS or event.pk in already:
             continue
         try:
             with transaction.atomic():
