@@ -14,18 +14,18 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from invoiceportal.invoices.lifecycle import invoice_transition, timeline_note
 from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus
 
 from .checks.base import REGISTRY_UNAVAILABLE
-from .checks.runner import Decision, route, run_checks
-from .context import build_check_context, extracted_from_invoice, latest_document
+from .checks.runner import Decision
+from .context import extracted_from_invoice
 from .models import CheckResult, ReviewTask, TaskState
 from .queue.services import review_task_close_for_invoice
-from .rules import rules_active
-from .screening import _reasons, _store_results, next_round
+from .screening import reject_automatically, screening_round
 from .verification import get_verifier
 
 logger = logging.getLogger(__name__)
@@ -35,23 +35,23 @@ RULE = "registry.match"
 
 def invoices_awaiting_verification(*, limit: int = 200) -> list[uuid.UUID]:
     """In-review invoices whose latest registry check could not reach the verifier."""
-    rows = CheckResult.objects.filter(
-        rule_code=RULE,
-        outcome="fail",
-        details__registry="unavailable",
-        invoice__status=InvoiceStatus.IN_REVIEW,
-    ).values_list("invoice_id", "round")
-    latest: dict[uuid.UUID, int] = {}
-    for invoice_id, round_number in rows:
-        latest[invoice_id] = max(round_number, latest.get(invoice_id, 0))
-    current = [
-        invoice_id
-        for invoice_id, round_number in latest.items()
-        if not CheckResult.objects.filter(
-            invoice_id=invoice_id, round__gt=round_number
-        ).exists()
-    ]
-    return current[:limit]
+    last_round = (
+        CheckResult.objects.filter(invoice_id=OuterRef("invoice_id"))
+        .order_by("-round")
+        .values("round")[:1]
+    )
+    return list(
+        CheckResult.objects.filter(
+            rule_code=RULE,
+            outcome="fail",
+            details__registry="unavailable",
+            invoice__status=InvoiceStatus.IN_REVIEW,
+            round=Subquery(last_round),
+        )
+        .order_by()
+        .values_list("invoice_id", flat=True)
+        .distinct()[:limit]
+    )
 
 
 def registry_retry(*, invoice_id: uuid.UUID | str) -> str:
@@ -71,18 +71,7 @@ def registry_retry(*, invoice_id: uuid.UUID | str) -> str:
         )
         if invoice.status != InvoiceStatus.IN_REVIEW:
             return "skipped"
-        document = latest_document(invoice)
-        extracted = extracted_from_invoice(invoice, document=document)
-        rules = rules_active()
-        ctx = build_check_context(
-            invoice, extracted, rules=rules, document=document, registry=answer
-        )
-        results = run_checks(extracted, ctx, rules)
-        routing = route(results, rules)
-        round_number = next_round(invoice)
-        _store_results(
-            invoice=invoice, round_number=round_number, results=results, rules=rules
-        )
+        round_number, routing = screening_round(invoice, registry=answer)
         claimed = ReviewTask.objects.filter(
             invoice=invoice, state__in=[TaskState.CLAIMED, TaskState.WAITING]
         ).exists()
@@ -107,22 +96,7 @@ def registry_retry(*, invoice_id: uuid.UUID | str) -> str:
                 },
             )
             return "approved"
-        reasons = _reasons(routing)
-        invoice_transition(
-            invoice=invoice,
-            to=InvoiceStatus.REJECTED,
-            actor=None,
-            code="auto_rejected",
-            params={
-                "reasons": reasons,
-                "reasons_en": _reasons(routing, english=True),
-                "rules": [r.code for r in routing.reasons],
-            },
-            extra_fields={
-                "decision_source": DecisionSource.AUTOMATIC,
-                "decision_reason": reasons,
-            },
-        )
+        reject_automatically(invoice, routing)
         return "rejected"
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
@@ -24,6 +24,7 @@ from invoiceportal.common.errors import (
 from .checks.base import Action
 from .checks.catalog import RULES_BY_CODE, RuleConfig, default_rules
 from .models import Rule, RuleAction, RuleVersion
+from .ruleadmin.selectors import localized
 
 DEFAULT_NOTE = "Catalog default"
 
@@ -104,10 +105,6 @@ def _stored_rules() -> dict[str, RuleConfig]:
     }
 
 
-def _localized(en: str, zh: str) -> str:
-    return zh if (translation.get_language() or "").startswith("zh") else en
-
-
 def _clean_params(code: str, params: Any) -> dict[str, Any]:
     """The admin's parameters, validated and normalised; only the keys given are
     kept, so the others keep following the catalog defaults."""
@@ -117,7 +114,7 @@ def _clean_params(code: str, params: Any) -> dict[str, Any]:
             _("The rule's parameters are not valid: %(errors)s Nothing was changed.")
             % {
                 "errors": " ".join(
-                    _localized(e.message_en, e.message_zh) for e in validation.errors
+                    localized(e.message_en, e.message_zh) for e in validation.errors
                 )
             },
             code="invalid_params",
@@ -125,7 +122,7 @@ def _clean_params(code: str, params: Any) -> dict[str, Any]:
                 "params": [
                     {
                         "param": e.param,
-                        "message": _localized(e.message_en, e.message_zh),
+                        "message": localized(e.message_en, e.message_zh),
                     }
                     for e in validation.errors
                 ]

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from invoiceportal.invoices.intake import PENDING, invoice_extract_pending
 from invoiceportal.invoices.lifecycle import invoice_transition
-from invoiceportal.invoices.models import Invoice
+from invoiceportal.invoices.models import Document, Invoice
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus
 
 from .checks.base import CheckOutcome
@@ -47,6 +47,14 @@ def _reasons(routing: Routing, *, english: bool = False) -> str:
         (r.message_en or r.message_zh) if english else (r.message_zh or r.message_en)
         for r in routing.reasons
     )
+
+
+def _reason_params(routing: Routing) -> dict[str, Any]:
+    return {
+        "reasons": _reasons(routing),
+        "reasons_en": _reasons(routing, english=True),
+        "rules": [r.code for r in routing.reasons],
+    }
 
 
 def _store_results(
@@ -87,32 +95,57 @@ def next_round(invoice: Invoice) -> int:
     return (last["last"] or 0) + 1
 
 
+def screening_round(
+    invoice: Invoice, *, document: Document | None = None, registry: Any = None
+) -> tuple[int, Routing]:
+    """Run the rules on the locked ``invoice`` and store the results as a new round;
+    returns the round's number and its routing (not applied)."""
+    # A new round after the last stored one (a crashed attempt stored none):
+    # the first screening, each answer to a reviewer's question, each registry
+    # re-verification (reviews/reverify.py).
+    round_number = next_round(invoice)
+    if document is None:
+        document = latest_document(invoice)
+    extracted = extracted_from_invoice(invoice, document=document)
+    rules = rules_active()
+    ctx = build_check_context(
+        invoice, extracted, rules=rules, document=document, registry=registry
+    )
+    results = run_checks(extracted, ctx, rules)
+    routing = route(results, rules)
+    _store_results(
+        invoice=invoice, round_number=round_number, results=results, rules=rules
+    )
+    return round_number, routing
+
+
+def reject_automatically(invoice: Invoice, routing: Routing) -> None:
+    """``invoice -> rejected`` for the rules that rejected it (screening's routing and
+    the registry retry)."""
+    params = _reason_params(routing)
+    invoice_transition(
+        invoice=invoice,
+        to=InvoiceStatus.REJECTED,
+        actor=None,
+        code="auto_rejected",
+        params=params,
+        extra_fields={
+            "decision_source": DecisionSource.AUTOMATIC,
+            "decision_reason": params["reasons"],
+        },
+    )
+
+
 def _route(invoice: Invoice, routing: Routing) -> None:
-    reasons = _reasons(routing)
-    params = {
-        "reasons": reasons,
-        "reasons_en": _reasons(routing, english=True),
-        "rules": [r.code for r in routing.reasons],
-    }
     if routing.decision is Decision.REJECT:
-        invoice_transition(
-            invoice=invoice,
-            to=InvoiceStatus.REJECTED,
-            actor=None,
-            code="auto_rejected",
-            params=params,
-            extra_fields={
-                "decision_source": DecisionSource.AUTOMATIC,
-                "decision_reason": reasons,
-            },
-        )
+        reject_automatically(invoice, routing)
     elif routing.decision is Decision.REVIEW:
         invoice_transition(
             invoice=invoice,
             to=InvoiceStatus.IN_REVIEW,
             actor=None,
             code="sent_to_review",
-            params=params,
+            params=_reason_params(routing),
         )
         # Same transaction, invoice still locked: the task and its SLA start now.
         review_task_open(invoice=invoice)
@@ -186,19 +219,8 @@ def _screen_locked(invoice_id: uuid.UUID | str) -> str | None:
                 actor=None,
                 code="screening_started",
             )
-        # A new round after the last stored one (a crashed attempt stored none):
-        # the first screening, each answer to a reviewer's question, each registry
-        # re-verification (reviews/reverify.py).
-        round_number = next_round(invoice)
-        extracted = extracted_from_invoice(invoice, document=document)
-        rules = rules_active()
-        ctx = build_check_context(
-            invoice, extracted, rules=rules, document=document, registry=registry
-        )
-        results = run_checks(extracted, ctx, rules)
-        routing = route(results, rules)
-        _store_results(
-            invoice=invoice, round_number=round_number, results=results, rules=rules
+        round_number, routing = screening_round(
+            invoice, document=document, registry=registry
         )
         _route(invoice, routing)
         logger.info(

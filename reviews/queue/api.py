@@ -88,10 +88,6 @@ class ReviewTaskViewSet(
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "now": timezone.now()}
 
-    def _task(self, task_id: Any) -> Response:
-        task = ReviewTask.objects.get(pk=task_id)
-        return Response(self.get_serializer(task).data)
-
     @extend_schema(
         request=None,
         responses={

@@ -15,7 +15,11 @@ PRIORITY_CHOICES = [
     ("high", Priority.HIGH.label),
     ("urgent", Priority.URGENT.label),
 ]
-PRIORITY_VALUES = {"normal": Priority.NORMAL, "high": Priority.HIGH, "urgent": 2}
+PRIORITY_VALUES = {
+    "normal": Priority.NORMAL,
+    "high": Priority.HIGH,
+    "urgent": Priority.URGENT,
+}
 
 
 class ReviewTaskApiFilter(django_filters.FilterSet):

@@ -29,10 +29,5 @@ QUEUE_MESSAGES = {
 
 
 def event_message(event: Any) -> str:
-    template = QUEUE_MESSAGES.get(event.code)
-    if template is None:
-        return timeline_message(event)
-    try:
-        return str(template) % event.params if event.params else str(template)
-    except (KeyError, TypeError, ValueError):
-        return str(template)
+    # ``ReviewsConfig.ready`` registers QUEUE_MESSAGES with the invoices app.
+    return timeline_message(event)

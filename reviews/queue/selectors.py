@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Max, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,11 @@ from .sla import remaining_seconds
 THROUGHPUT_WINDOW_BUSINESS_HOURS = 8.0
 HANDLE_HISTORY = 50
 DEFAULT_HANDLE_MINUTES = 20.0
+
+
+def english() -> bool:
+    """Whether the reader's language is English (Chinese otherwise)."""
+    return (get_language() or "").startswith("en")
 
 
 def review_task_list(*, user: Any):
@@ -119,16 +124,22 @@ def timers(task: ReviewTask, *, now: dt.datetime) -> list[dict[str, Any]]:
 
 def task_checks(invoice: Invoice) -> list[CheckResult]:
     """The latest screening round, failures first (review before note), then the rest
-    in catalog order."""
+    in catalog order; each with its ``title`` and ``message`` in the reader's
+    language."""
     from reviews.checks.catalog import RULES_BY_CODE
 
     rank = {"reject": 0, "review": 1, "info": 2, "none": 3}
-    english = (translation.get_language() or "").startswith("en")
+    en = english()
     results = list(CheckResult.objects.latest_round(invoice.pk))
     for result in results:
         spec = RULES_BY_CODE.get(result.rule_code)
         result.title = (
-            (spec.title_en if english else spec.title_zh) if spec else result.rule_code
+            (spec.title_en if en else spec.title_zh) if spec else result.rule_code
+        )
+        result.message = (
+            (result.message_en or result.message_zh)
+            if en
+            else (result.message_zh or result.message_en)
         )
     return sorted(
         results,
@@ -412,9 +423,7 @@ def invoice_sla_summary(
         ),
         "queue_position": position,
         "eta": eta,
-        "eta_message": eta.message_en
-        if (get_language() or "").startswith("en")
-        else eta.message_zh,
+        "eta_message": eta.message_en if english() else eta.message_zh,
     }
 
 

@@ -49,6 +49,7 @@ from reviews.models import (
 from .calendar import business_calendar
 from .defaults import seed_sla_policies
 from .notify import notify_supervisors
+from .selectors import second_review_labels
 from .sla import pause_intervals, schedule
 
 logger = logging.getLogger(__name__)
@@ -612,9 +613,7 @@ def review_task_decide(
             return task
         task.save(update_fields=fields)
         if task.stage == TaskStage.FIRST and task.second_review_reasons:
-            labels = [
-                str(SecondReviewRuleCode(c).label) for c in task.second_review_reasons
-            ]
+            labels = second_review_labels(task)
             _event(
                 invoice,
                 "review_first_approval",

@@ -17,6 +17,7 @@ from accounts.access import capability_required
 from accounts.roles import Perm, user_can
 from invoiceportal.common.errors import ApplicationError, NotFoundError
 from invoiceportal.invoices.status import Priority
+from reviews.context import latest_document
 from reviews.models import TaskState
 from reviews.sla.calendar import _utc_periods, next_working_instant
 
@@ -60,9 +61,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filter": filterset,
         "page": page,
         "rows": rows,
-        "counts": selectors.review_task_counts(
-            tasks=selectors.review_task_list(user=request.user), now=now
-        ),
+        "counts": selectors.review_task_counts(tasks=base, now=now),
         "now_ms": int(now.timestamp() * 1000),
         "period_start": period_start,
         "period_end": period_end,
@@ -98,10 +97,11 @@ def _task_or_404(request: HttpRequest, task_id: int):
 def _task_context(request: HttpRequest, task, form=None) -> dict:
     now = timezone.now()
     invoice = task.invoice
-    document = invoice.documents.order_by("-uploaded_at", "-id").first()
+    document = latest_document(invoice)
     language = get_language() or ""
     reasons = selectors.rejection_reasons()
     mine = task.state == TaskState.CLAIMED and task.assigned_to_id == request.user.pk
+    can_supervise = user_can(request.user, Perm.SUPERVISE)
     problem = services.separation_problem(user=request.user, task=task)
     events = [
         (event, event_message(event))
@@ -125,13 +125,10 @@ def _task_context(request: HttpRequest, task, form=None) -> dict:
         "reasons": reasons,
         "mine": mine,
         "separation_problem": problem,
-        "english": language.startswith("en"),
         "form": form
         or DecisionForm(initial={"next": True}, reasons=reasons, language=language),
-        "reassign_form": ReassignForm()
-        if user_can(request.user, Perm.SUPERVISE)
-        else None,
-        "can_supervise": user_can(request.user, Perm.SUPERVISE),
+        "reassign_form": ReassignForm() if can_supervise else None,
+        "can_supervise": can_supervise,
         "lease_minutes": services.lease_minutes(),
     }
 
@@ -164,7 +161,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
 @capability_required(Perm.REVIEW)
 def task_document(request: HttpRequest, task_id: int) -> FileResponse:
     task = _task_or_404(request, task_id)
-    document = task.invoice.documents.order_by("-uploaded_at", "-id").first()
+    document = latest_document(task.invoice)
     if document is None:
         raise Http404
     inline = _doc_kind(document) in {"pdf", "image"}

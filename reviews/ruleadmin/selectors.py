@@ -15,8 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from invoiceportal.common.errors import NotFoundError
-from reviews.checks.base import Action
-from reviews.checks.catalog import RULES, RULES_BY_CODE, RuleConfig, RuleSpec
+from reviews.checks.catalog import RULES, RULES_BY_CODE, RuleSpec
 from reviews.checks.params import ParamSpec
 from reviews.models import Rule, RuleAction, RuleVersion
 
@@ -107,14 +106,6 @@ class RuleRow:
     @property
     def outcome_label(self) -> str:
         return outcome_label(self.outcome_on_fail)
-
-    def config(self) -> RuleConfig:
-        return RuleConfig(
-            enabled=self.enabled,
-            outcome_on_fail=Action(self.outcome_on_fail),
-            params=self.stored_params,
-            version=self.version,
-        )
 
 
 def _row(spec: RuleSpec, rule: Rule | None) -> RuleRow:

@@ -108,10 +108,6 @@ class WhatIfReport:
             for d in DECISIONS
         ]
 
-    @property
-    def changed_by_draft(self) -> int:
-        return sum(1 for c in self.changes if c.caused_by_draft)
-
 
 @dataclass
 class _Stored:
