@@ -93,7 +93,7 @@ def test_a_claimed_invoice_stays_with_its_reviewer(
 
     invoice = in_review_while_verifier_down(organization, submitter, verifier_down)
     register(invoice)
-    assert review_task_claim_next(user=reviewer) is not None
+    assert review_task_claim_next(user=reviewer).invoice_id == invoice.pk
     assert registry_retry(invoice_id=invoice.pk) == "review"
     invoice.refresh_from_db()
     assert invoice.status == "in_review"

@@ -3,8 +3,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import sys
-import types
 import zipfile
 
 import pytest
@@ -17,20 +15,20 @@ from invoiceportal.invoices.extraction.dispatch import (
 from invoiceportal.invoices.extraction.errors import ExtractionError, UnsafeFileError
 from invoiceportal.invoices.extraction.safety import Limits
 from invoiceportal.invoices.extraction.sniff import DocumentFormat, sniff
-from invoiceportal.invoices.extraction.types import ExtractedInvoice, InvoiceKind
+from invoiceportal.invoices.extraction.types import InvoiceKind
 from tests.docgen.compare import (
     NOT_IN_DIGITAL_OFD,
     NOT_IN_LEGACY_OFD,
     NOT_IN_XML,
     assert_same_invoice,
 )
+from tests.docgen.image_doc import make_image
 from tests.docgen.ofd_doc import make_ofd
+from tests.docgen.pdf_doc import make_pdf
 from tests.docgen.truth import random_invoice
 from tests.docgen.xml_doc import make_xml
 
-from .test_sniff_and_safety import BILLION_LAUGHS, JPEG, PDF, PNG, XXE, make_zip
-
-PACKAGE = "invoiceportal.invoices.extraction"
+from .test_sniff_and_safety import BILLION_LAUGHS, PDF, XXE, make_zip
 
 
 def code_of(func, *args, **kwargs) -> str:
@@ -39,25 +37,6 @@ def code_of(func, *args, **kwargs) -> str:
         if hasattr(result, "__next__"):
             list(result)
     return exc.value.code
-
-
-@pytest.fixture
-def fake_readers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bytes, Limits]]:
-    """Stand-ins for the PDF and image readers (written elsewhere) that record calls."""
-    calls: list[tuple[str, bytes, Limits]] = []
-
-    def reader(name: str):
-        def read(data: bytes, *, limits: Limits) -> ExtractedInvoice:
-            calls.append((name, data, limits))
-            return ExtractedInvoice(number=name)
-
-        return read
-
-    for module, func in (("pdf_reader", "read_pdf"), ("image_reader", "read_image")):
-        fake = types.ModuleType(f"{PACKAGE}.{module}")
-        setattr(fake, func, reader(module))
-        monkeypatch.setitem(sys.modules, f"{PACKAGE}.{module}", fake)
-    return calls
 
 
 def test_xml_goes_to_the_xml_reader() -> None:
@@ -87,31 +66,36 @@ def test_ofd_goes_to_the_ofd_reader() -> None:
     assert_same_invoice(legacy, got, skip=NOT_IN_LEGACY_OFD)
 
 
-def test_pdf_and_images_go_to_their_readers_with_the_limits(
-    fake_readers: list[tuple[str, bytes, Limits]],
-) -> None:
-    limits = Limits(max_pdf_pages=3)
+def test_pdf_and_images_go_to_their_readers_with_the_limits() -> None:
+    truth = random_invoice(random.Random(4), kind=InvoiceKind.DIGITAL_ORDINARY)
+    documents = {
+        DocumentFormat.PDF: make_pdf(truth),
+        DocumentFormat.JPEG: make_image(truth, fmt="JPEG"),
+        DocumentFormat.PNG: make_image(truth, fmt="PNG"),
+    }
 
-    assert extract(PDF, limits=limits)[0] is DocumentFormat.PDF
-    assert extract(JPEG, limits=limits)[0] is DocumentFormat.JPEG
-    assert extract(PNG, limits=limits)[0] is DocumentFormat.PNG
+    for expected, data in documents.items():
+        fmt, got = extract(data)
+        assert fmt is expected
+        assert (got.number, got.issue_date) == (truth.number, truth.issue_date)
 
-    assert [(name, data) for name, data, _ in fake_readers] == [
-        ("pdf_reader", PDF),
-        ("image_reader", JPEG),
-        ("image_reader", PNG),
-    ]
-    assert all(used is limits for *_, used in fake_readers)
+    # the limits given to extract reach the reader that applies them
+    assert code_of(
+        extract, documents[DocumentFormat.PDF], limits=Limits(max_pdf_pages=0)
+    ) == ("too_many_pages")
+    for fmt in (DocumentFormat.JPEG, DocumentFormat.PNG):
+        tiny = Limits(max_image_pixels=100)
+        assert code_of(extract, documents[fmt], limits=tiny) == "image_too_large"
 
 
-def test_a_pdf_named_xml_still_goes_to_the_pdf_reader(
-    fake_readers: list[tuple[str, bytes, Limits]],
-) -> None:
+def test_a_pdf_named_xml_still_goes_to_the_pdf_reader() -> None:
     # the name is never consulted by extract: content decides
-    fmt, _ = extract(PDF)
+    truth = random_invoice(random.Random(5), kind=InvoiceKind.DIGITAL_ORDINARY)
+
+    fmt, got = extract(make_pdf(truth))
 
     assert fmt is DocumentFormat.PDF
-    assert fake_readers[0][0] == "pdf_reader"
+    assert got.number == truth.number
 
 
 @pytest.mark.parametrize(

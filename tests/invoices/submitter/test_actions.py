@@ -65,7 +65,7 @@ def test_withdrawing_an_invoice_in_review_closes_its_task(client, submitter):
     assert invoice.timeline.filter(code="withdrawn", note="重复报销").exists()
     assert AuditEntry.objects.filter(action="invoice.withdrawn").exists()
     page = client.get(detail(invoice)).content.decode()
-    assert "已撤回" in page or "withdrawn" in page.lower()
+    assert "已撤回" in page
 
 
 def test_a_decided_invoice_cannot_be_withdrawn(client, submitter, reviewer):

@@ -112,7 +112,8 @@ def test_open_invoices_show_their_expected_decision(client, submitter):
     response = client.get(reverse("invoices:list"))
     rows = dict(response.context["rows"])
     assert rows[invoice] is not None and rows[invoice].due_at is not None
-    assert rows[screening] is not None
+    assert rows[screening].due_at is None
+    assert rows[screening].text == "自动检查：数分钟内"
 
 
 def test_csv_export_streams_the_filtered_list_only(
