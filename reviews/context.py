@@ -112,7 +112,7 @@ def extracted_from_invoice(
 ) -> ExtractedInvoice:
     """The invoice's stored fields and lines as the checks' ``ExtractedInvoice``.
 
-    Not stored on the invoice, so empty here: the QR payload, the drawer and the tax
+    Not stored on the invoice, so empty here: the drawer and the tax
     classification codes; the blue invoice of a red-letter one is read again from the
     remarks. An unknown ``kind`` raises ``ValueError``: a damaged row must not be
     screened as something else.
@@ -156,6 +156,8 @@ def extracted_from_invoice(
         remarks=invoice.remarks,
         is_red=invoice.is_red,
         red_of_number=red_reference(invoice.remarks),
+        qr_payload=invoice.qr_payload,
+        extras=dict(invoice.extras or {}),
         readings=readings_from_document(document),
     )
 

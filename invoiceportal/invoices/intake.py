@@ -118,6 +118,8 @@ def invoice_fields_from(extracted: ExtractedInvoice) -> dict[str, Any]:
         "total_in_words": extracted.total_in_words[:100],
         "remarks": extracted.remarks,
         "is_red": extracted.is_red,
+        "qr_payload": extracted.qr_payload.strip()[:300],
+        "extras": extracted.extras,
     }
 
 

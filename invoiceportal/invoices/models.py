@@ -76,6 +76,10 @@ class Invoice(models.Model):
     total_in_words = models.CharField(_("total in words"), max_length=100, blank=True)
     remarks = models.TextField(_("remarks"), blank=True)
     is_red = models.BooleanField(_("red-letter"), default=False)
+    # The QR payload decoded from the document, as printed (domain/einvoice.md §11).
+    qr_payload = models.CharField(_("QR payload"), max_length=300, blank=True)
+    # Special-business data (toll, rail, air): see ExtractedInvoice.extras.
+    extras = models.JSONField(_("special business data"), default=dict, blank=True)
     decision_source = models.CharField(
         _("decided by"), max_length=16, choices=DecisionSource.choices, blank=True
     )

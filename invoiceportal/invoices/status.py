@@ -54,4 +54,7 @@ class InvoiceKindChoice(models.TextChoices):
     E_TOLL = "e_toll", _("Electronic toll invoice")
     PAPER_SPECIAL = "paper_special", _("Paper special VAT invoice")
     PAPER_ORDINARY = "paper_ordinary", _("Paper ordinary VAT invoice")
+    RAIL_TICKET = "rail_ticket", _("Electronic railway ticket")
+    AIR_ITINERARY = "air_itinerary", _("Electronic air itinerary")
+    GENERAL_MACHINE = "general_machine", _("General machine-printed e-invoice (not VAT)")
     OTHER = "other", _("Other")

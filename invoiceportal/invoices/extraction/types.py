@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 
 class InvoiceKind(StrEnum):
@@ -23,7 +24,25 @@ class InvoiceKind(StrEnum):
     E_TOLL = "e_toll"
     PAPER_SPECIAL = "paper_special"
     PAPER_ORDINARY = "paper_ordinary"
+    # Wave 2 (domain/einvoice.md section 11): 数电 passenger tickets and the provincial
+    # general machine-printed e-invoice, which is not a VAT invoice.
+    RAIL_TICKET = "rail_ticket"
+    AIR_ITINERARY = "air_itinerary"
+    GENERAL_MACHINE = "general_machine"
     OTHER = "other"
+
+
+# Fully digital kinds: identified by the 20-digit number alone.
+DIGITAL_KINDS = frozenset(
+    {
+        InvoiceKind.DIGITAL_SPECIAL,
+        InvoiceKind.DIGITAL_ORDINARY,
+        InvoiceKind.RAIL_TICKET,
+        InvoiceKind.AIR_ITINERARY,
+    }
+)
+# Passenger tickets: no line items and no amount in capitals on the page.
+TICKET_KINDS = frozenset({InvoiceKind.RAIL_TICKET, InvoiceKind.AIR_ITINERARY})
 
 
 class FieldSource(StrEnum):
@@ -80,13 +99,17 @@ class ExtractedInvoice:
     red_of_number: str = ""  # the blue invoice a red-letter one flushes, when named
     qr_payload: str = ""
     drawer: str = ""
+    # Special-business data printed on the invoice, JSON-safe strings only: toll
+    # (plate, passage dates), rail (passenger, masked ID, stations, train, seat, departure),
+    # air (passenger, segments, fare, fuel surcharge, CAAC fund, domestic/international).
+    extras: dict[str, Any] = field(default_factory=dict)
     # per-field provenance, keyed by field name ("number", "amount", ...)
     readings: dict[str, FieldReading] = field(default_factory=dict)
 
     @property
     def identity(self) -> str:
         """The duplicate key of domain/einvoice.md section 1."""
-        if self.kind in (InvoiceKind.DIGITAL_SPECIAL, InvoiceKind.DIGITAL_ORDINARY):
+        if self.kind in DIGITAL_KINDS:
             return self.number
         return f"{self.code}:{self.number}" if self.code else self.number
 
