@@ -56,5 +56,8 @@ class InvoiceKindChoice(models.TextChoices):
     PAPER_ORDINARY = "paper_ordinary", _("Paper ordinary VAT invoice")
     RAIL_TICKET = "rail_ticket", _("Electronic railway ticket")
     AIR_ITINERARY = "air_itinerary", _("Electronic air itinerary")
-    GENERAL_MACHINE = "general_machine", _("General machine-printed e-invoice (not VAT)")
+    GENERAL_MACHINE = (
+        "general_machine",
+        _("General machine-printed e-invoice (not VAT)"),
+    )
     OTHER = "other", _("Other")

@@ -99,9 +99,9 @@ class ExtractedInvoice:
     red_of_number: str = ""  # the blue invoice a red-letter one flushes, when named
     qr_payload: str = ""
     drawer: str = ""
-    # Special-business data printed on the invoice, JSON-safe strings only: toll
-    # (plate, passage dates), rail (passenger, masked ID, stations, train, seat, departure),
-    # air (passenger, segments, fare, fuel surcharge, CAAC fund, domestic/international).
+    # Special-business data printed on the invoice, JSON-safe values only: toll
+    # (plate, passage dates), rail (passenger, masked ID, stations, train, seat,
+    # departure), air (passenger, segments, fare, fuel surcharge, CAAC fund, domestic).
     extras: dict[str, Any] = field(default_factory=dict)
     # per-field provenance, keyed by field name ("number", "amount", ...)
     readings: dict[str, FieldReading] = field(default_factory=dict)
