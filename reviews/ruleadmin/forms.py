@@ -22,7 +22,9 @@ from reviews.models import RuleAction, SellerList
 from .selectors import RuleRow, effective_params, localized, param_label, same_value
 from .whatif import DEFAULT_DAYS
 
-PARAM_PREFIX = "param_"
+# A hyphen cannot appear in a Python name, so a parameter's field can never shadow an
+# attribute of the form (``param_fields``: a rule parameter called ``fields`` did).
+PARAM_PREFIX = "param-"
 DAY_CHOICES = (7, 30, 90, 180, 365)
 REGISTRY_MAX_MB = 50
 

@@ -40,11 +40,12 @@ def edit_data(**changes: Any) -> dict[str, Any]:
     data = {
         "enabled": "on",
         "outcome_on_fail": "review",
-        "param_threshold": "100000.00",
-        "param_basis": "total_amount",
+        "param-threshold": "100000.00",
+        "param-basis": "total_amount",
         "change_note": "Finance policy 2024-06.",
     }
-    data.update(changes)
+    # keyword arguments cannot hold the hyphen of a parameter field's name
+    data.update({k.replace("param_", "param-", 1): v for k, v in changes.items()})
     return {k: v for k, v in data.items() if v is not None}
 
 
@@ -189,9 +190,9 @@ def test_edit_page_generates_a_field_per_parameter_with_label_and_help(
     body = client.get(reverse("reviews:rule_edit", args=["duplicates.near"])).content
     body = body.decode()
 
-    assert 'name="param_amount_tolerance"' in body
-    assert 'name="param_date_window_days"' in body
-    assert 'name="param_statuses"' in body
+    assert 'name="param-amount_tolerance"' in body
+    assert 'name="param-date_window_days"' in body
+    assert 'name="param-statuses"' in body
     assert "Amount tolerance (CNY)" in body
     assert "Date window (days)" in body
     assert "From 0 to 31." in body
@@ -241,9 +242,9 @@ def test_disabling_a_rule_without_parameters(client, admin_user, seeded) -> None
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"param_threshold": "-5"}, "param_threshold", None),
-        ({"param_threshold": "abc"}, "param_threshold", None),
-        ({"param_basis": "gross"}, "param_basis", None),
+        ({"param-threshold": "-5"}, "param-threshold", None),
+        ({"param-threshold": "abc"}, "param-threshold", None),
+        ({"param-basis": "gross"}, "param-basis", None),
         ({"outcome_on_fail": "explode"}, "outcome_on_fail", None),
         ({"change_note": "   "}, "change_note", None),
         ({"change_note": None}, "change_note", None),
@@ -286,15 +287,15 @@ def test_catalog_validation_errors_are_shown_on_the_field_in_chinese(
         {
             "enabled": "on",
             "outcome_on_fail": "review",
-            "param_province_codes": "11, 1X",
-            "param_digital_city_codes": "91",
-            "param_digital_year_tolerance": "0",
-            "param_max_code_age_years": "3",
+            "param-province_codes": "11, 1X",
+            "param-digital_city_codes": "91",
+            "param-digital_year_tolerance": "0",
+            "param-max_code_age_years": "3",
             "change_note": "x",
         },
     )
 
-    errors = response.context["form"].errors["param_province_codes"]
+    errors = response.context["form"].errors["param-province_codes"]
     assert "“1X”格式不正确" in errors[0]
     assert rule_state("identity.format") == before
 
@@ -305,16 +306,16 @@ def test_json_parameters_are_edited_and_validated(client, admin_user, seeded) ->
     base = {
         "enabled": "on",
         "outcome_on_fail": "review",
-        "param_neutral_rates": "0, 0.03",
+        "param-neutral_rates": "0, 0.03",
         "change_note": "Only two categories.",
     }
 
-    bad = client.post(url, base | {"param_categories": '{"餐饮服务": ["0.06"'})
-    wrong = client.post(url, base | {"param_categories": '{"餐饮服务": ["6%"]}'})
-    good = client.post(url, base | {"param_categories": '{"餐饮服务": ["0.06"]}'})
+    bad = client.post(url, base | {"param-categories": '{"餐饮服务": ["0.06"'})
+    wrong = client.post(url, base | {"param-categories": '{"餐饮服务": ["6%"]}'})
+    good = client.post(url, base | {"param-categories": '{"餐饮服务": ["0.06"]}'})
 
-    assert bad.context["form"].errors["param_categories"]
-    assert "税率" in wrong.context["form"].errors["param_categories"][0]
+    assert bad.context["form"].errors["param-categories"]
+    assert "税率" in wrong.context["form"].errors["param-categories"][0]
     assert good.status_code == 302
     rule = Rule.objects.get(code="rates.category")
     assert rule.params["categories"] == {"餐饮服务": ["0.06"]}
@@ -541,3 +542,55 @@ def test_admin_home_links_to_the_rule_pages(client, admin_user) -> None:
     body = client.get(reverse("accounts:admin_home")).content.decode()
     for name in ("reviews:rules", "reviews:registry_upload", "reviews:seller_lists"):
         assert f'href="{reverse(name)}"' in body
+
+
+@pytest.mark.parametrize("code", sorted(spec.code for spec in RULES))
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_edit_page_of_every_rule_opens(client, admin_user, seeded, code, language):
+    """Issue 17: a parameter named like an attribute of the form broke its page."""
+    client.force_login(admin_user)
+    client.cookies["django_language"] = language
+
+    response = client.get(reverse("reviews:rule_edit", args=[code]))
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    for spec in next(s for s in RULES if s.code == code).param_specs:
+        assert f'name="param-{spec.name}"' in body
+
+
+def test_the_registry_rule_saves_the_fields_chosen(client, admin_user, seeded) -> None:
+    client.force_login(admin_user)
+    url = reverse("reviews:rule_edit", args=["registry.match"])
+
+    response = client.post(
+        url,
+        {
+            "enabled": "on",
+            "outcome_on_fail": "review",
+            "param-fields": ["number", "issue_date", "total_amount"],
+            "param-amount_tolerance": "0.50",
+            "change_note": "Compare only what the provider returns.",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    rule = Rule.objects.get(code="registry.match")
+    assert rule.version == 2
+    assert rule.params["fields"] == ["number", "issue_date", "total_amount"]
+    assert rule.params["amount_tolerance"] == "0.50"
+    assert rule.change_note == "Compare only what the provider returns."
+    assert AuditEntry.objects.filter(action="rule.updated").count() == 1
+    shown = client.get(url).context["form"]["param-fields"].value()
+    assert list(shown) == ["number", "issue_date", "total_amount"]
+
+
+def test_no_rule_parameter_field_can_shadow_a_form_attribute(seeded) -> None:
+    from reviews.ruleadmin.forms import RuleForm
+
+    form_attributes = set(dir(RuleForm))
+    for spec in RULES:
+        for param in spec.param_specs:
+            name = f"param-{param.name}"
+            assert name not in form_attributes
+            assert not name.isidentifier()
