@@ -14,6 +14,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # Pages are rendered in Chinese by default: the catalogues must be compiled.
     for locale_dir in settings.LOCALE_PATHS:
         compile_catalogues(locale_dir)
+    # On a fresh clone Django may already have looked for the catalogues (and found
+    # none) while the test modules were collected: forget what it cached.
+    from django.utils.translation import trans_real
+
+    trans_real._translations.clear()
+    trans_real._default = None
 
 
 @pytest.fixture(autouse=True)
