@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from invoiceportal.invoices.extraction.types import ExtractedInvoice, InvoiceKind
+from invoiceportal.invoices.extraction.types import DIGITAL_KINDS, ExtractedInvoice
 
 from .checks.base import (
     REGISTRY_NOT_FOUND,
@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 
 Answer = RegistryRecord | RegistryLookup
 
-DIGITAL = (InvoiceKind.DIGITAL_SPECIAL, InvoiceKind.DIGITAL_ORDINARY)
+# 数电 kinds, rail e-tickets and air itineraries included: 查验 by number, date and
+# 价税合计, no code (domain/einvoice.md sections 7 and 11).
+DIGITAL = DIGITAL_KINDS
 
 
 class Verifier(Protocol):

@@ -394,6 +394,7 @@ def explained_checks(invoice: Invoice) -> list[dict[str, Any]]:
                 "rule": result.rule_code,
                 "outcome": result.outcome,
                 "severity": result.action,
+                "details": result.details,
                 "title": (
                     (spec.title_en if english else spec.title_zh)
                     if spec

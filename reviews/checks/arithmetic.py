@@ -12,7 +12,12 @@ from decimal import Decimal
 
 from invoiceportal.common.capitals import parse_capitals
 from invoiceportal.common.money import round_half_up
-from invoiceportal.invoices.extraction.types import ExtractedInvoice, ExtractedLine
+from invoiceportal.invoices.extraction.types import (
+    TICKET_KINDS,
+    ExtractedInvoice,
+    ExtractedLine,
+    InvoiceKind,
+)
 
 from .base import (
     Action,
@@ -53,6 +58,19 @@ def _no_lines() -> CheckOutcome:
     return skipped("未读到发票明细行。", "No line items were read.")
 
 
+def _ticket(inv: ExtractedInvoice) -> CheckOutcome | None:
+    """Rail e-tickets and air itineraries print no line items and no amount in
+    capitals (domain/einvoice.md section 11): those checks do not apply."""
+    if inv.kind not in TICKET_KINDS:
+        return None
+    return skipped(
+        "铁路电子客票和航空运输电子客票行程单没有货物服务明细和大写金额，此项不适用。",
+        "Rail e-tickets and air itineraries print no line items and no amount in "
+        "capitals: this check does not apply.",
+        kind=inv.kind.value,
+    )
+
+
 def expected_line_tax(line: ExtractedLine) -> Decimal | None:
     """round_half_up(amount x rate, 2); 0 for exempt lines; None when unknown."""
     if line.amount is None:
@@ -68,6 +86,8 @@ def check_line_amounts(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """quantity x unit price vs amount, for lines that print both."""
+    if (ticket := _ticket(inv)) is not None:
+        return ticket
     if not inv.lines:
         return _no_lines()
     tolerance = param_decimal(params["tolerance"])
@@ -78,6 +98,10 @@ def check_line_amounts(
             continue
         checked += 1
         product = line.quantity * line.unit_price
+        if line.amount < 0 and product > 0:
+            # A discount or red line may print its sign on the amount only (a
+            # positive quantity and price, a negative amount): compare magnitudes.
+            product = -product
         if abs(product - line.amount) > tolerance:
             off.append(
                 {
@@ -108,6 +132,8 @@ def check_line_taxes(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """Line tax vs round_half_up(amount x rate); exempt lines carry no tax."""
+    if (ticket := _ticket(inv)) is not None:
+        return ticket
     if not inv.lines:
         return _no_lines()
     tolerance = param_decimal(params["tolerance"])
@@ -145,6 +171,8 @@ def check_line_sums(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """Σ line amounts = 合计金额 and Σ line taxes = 合计税额."""
+    if (ticket := _ticket(inv)) is not None:
+        return ticket
     if not inv.lines:
         return _no_lines()
     tolerance = param_decimal(params["tolerance"])
@@ -192,6 +220,15 @@ def check_total(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """合计金额 + 合计税额 = 价税合计."""
+    if inv.kind is InvoiceKind.AIR_ITINERARY:
+        return skipped(
+            "航空运输电子客票行程单的合计含民航发展基金等不征增值税的款项，"
+            "金额加税额不等于合计，此项不适用。",
+            "An air itinerary's total includes the civil aviation fund and other "
+            "charges outside VAT, so amount plus tax does not make the total: this "
+            "check does not apply.",
+            kind=inv.kind.value,
+        )
     if inv.amount is None or inv.tax_amount is None or inv.total_amount is None:
         return skipped("未读到全部合计金额。", "Not all three totals were read.")
     tolerance = param_decimal(params["tolerance"])
@@ -219,6 +256,8 @@ def check_invoice_tax(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """Σ(amount x rate) vs 合计税额, within the invoice-level tolerance."""
+    if (ticket := _ticket(inv)) is not None:
+        return ticket
     if inv.tax_amount is None:
         return skipped("未读到合计税额。", "The total tax was not read.")
     if not inv.lines:
@@ -255,6 +294,8 @@ def check_capitals(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """价税合计 in capitals, parsed into a number, equals the figures."""
+    if (ticket := _ticket(inv)) is not None:
+        return ticket
     if not inv.total_in_words.strip():
         return skipped("未读到大写金额。", "The amount in capitals was not read.")
     if inv.total_amount is None:

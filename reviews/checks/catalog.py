@@ -24,6 +24,7 @@ from . import (
     redletter,
     registry,
     sellers,
+    tickets,
 )
 from .base import Action, Check
 from .params import ParamSpec, ParamValidation, validate
@@ -118,6 +119,24 @@ RULES: tuple[RuleSpec, ...] = (
         "region and year they encode fit the issue date.",
         "上传完整清晰的原始发票，最好是XML或OFD文件。",
         "Upload the complete original invoice, preferably the XML or OFD file.",
+    ),
+    RuleSpec(
+        tickets.GENERAL_MACHINE_RULE,
+        tickets.check_general_machine,
+        Action.REVIEW,
+        tickets.DEFAULT_GENERAL_MACHINE_PARAMS,
+        (),
+        "不是通用机打发票（非增值税发票）",
+        "Not a general machine-printed invoice (not VAT)",
+        "地方通用机打发票（如广东通用机打发票（电子），12位发票代码）不是增值税发票，"
+        "不能抵扣进项税额；默认转人工审核，管理员可改为退回或仅提示。",
+        "A provincial general machine-printed invoice (such as "
+        "广东通用机打发票（电子）, with a 12-digit code) is not a VAT invoice and "
+        "gives no input VAT deduction; by default a reviewer decides, and admins may "
+        "make it reject or only inform.",
+        "如能取得增值税发票（数电票），请向销售方索取后提交；否则由审核人员决定。",
+        "Ask the seller for a VAT invoice (数电票) if possible; otherwise a reviewer "
+        "decides.",
     ),
     RuleSpec(
         "parties.buyer_tax_id",
@@ -371,6 +390,41 @@ RULES: tuple[RuleSpec, ...] = (
         "invoice body.",
         "上传销售方提供的原始文件，不要上传编辑过的文件。",
         "Upload the seller's original file, never an edited copy.",
+    ),
+    RuleSpec(
+        tickets.DEDUCTION_RULE,
+        tickets.check_ticket_deduction,
+        Action.INFO,
+        tickets.DEFAULT_DEDUCTION_PARAMS,
+        (
+            ParamSpec(
+                "rail_rate",
+                "decimal",
+                "Rail tickets: deduction rate",
+                "铁路客票计算抵扣率",
+                0,
+                Decimal("1"),
+            ),
+            ParamSpec(
+                "air_rate",
+                "decimal",
+                "Air itineraries: deduction rate",
+                "航空客票计算抵扣率",
+                0,
+                Decimal("1"),
+            ),
+        ),
+        "客票可抵扣进项税额",
+        "Deductible input VAT of a ticket",
+        "按财政部 税务总局 海关总署公告2019年第39号计算铁路电子客票和"
+        "航空运输电子客票行程单可抵扣的进项税额：铁路为票面金额÷(1+9%)×9%；航空为(票价+燃油附加费)÷(1+9%)×9%，"
+        "仅限国内航班，民航发展基金不计。无法计算时仅作提示，不影响审核结果。",
+        "Computes the input VAT a rail e-ticket or air itinerary lets you deduct "
+        "(announcement 2019 No. 39): rail fare / (1 + 9 %) x 9 %; air (fare + fuel "
+        "surcharge) / (1 + 9 %) x 9 %, domestic flights only, the civil aviation fund "
+        "excluded. When it cannot be computed this is a note only.",
+        "无需操作；如需抵扣，请确认客票上注明了旅客身份信息。",
+        "Nothing to do; to deduct, make sure the ticket names the passenger.",
     ),
     RuleSpec(
         "duplicates.exact",

@@ -6,11 +6,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from invoiceportal.invoices.extraction.types import ExtractedInvoice, InvoiceKind
+from invoiceportal.invoices.extraction.types import (
+    DIGITAL_KINDS,
+    ExtractedInvoice,
+    InvoiceKind,
+)
 
 from .base import CheckContext, CheckOutcome, Params, failed, passed
 
-DIGITAL_KINDS = (InvoiceKind.DIGITAL_SPECIAL, InvoiceKind.DIGITAL_ORDINARY)
+# 数电 kinds (both VAT kinds, rail e-tickets and air itineraries): no code, a 20-digit
+# number of year(2) region(2) channel(1) sequence(15); rail numbers use the ordinary
+# province codes [S: numbers in public test data, e.g. 26329116804009553237 = 2026,
+# Jiangsu].
+
 # Kinds that print a 20-digit check code (校验码).
 CHECK_CODE_KINDS = (
     InvoiceKind.E_SPECIAL,
@@ -42,6 +50,10 @@ class Decoded:
 
 
 def _legacy_code_ok(kind: InvoiceKind, code: str) -> bool:
+    if kind is InvoiceKind.GENERAL_MACHINE:
+        # 通用机打发票: a 12-digit provincial code [C]; read like the other 12-digit
+        # codes (digits 2-5 the region) [U], its year is not checked.
+        return bool(re.fullmatch(r"\d{12}", code))
     if kind is InvoiceKind.PAPER_SPECIAL:
         return bool(re.fullmatch(r"\d{10}", code)) and code[7] in "15"
     if kind is InvoiceKind.PAPER_ORDINARY:
@@ -126,6 +138,8 @@ def check_identity(
                     f"year {decoded.year} in the number does not match the issue "
                     f"date {inv.issue_date}",
                 )
+        elif kind is InvoiceKind.GENERAL_MACHINE:
+            pass  # the year's place in a general machine-printed code is [U]
         elif not 0 <= issue_year - decoded.year <= int(params["max_code_age_years"]):
             problem(
                 f"代码中的年份{decoded.year}与开票日期{inv.issue_date}不符",

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from invoiceportal.invoices.extraction.types import ExtractedInvoice
+from invoiceportal.invoices.extraction.types import ExtractedInvoice, InvoiceKind
 
 from .base import CheckContext, CheckOutcome, Params, failed, passed, skipped
 from .normalize import param_decimal
@@ -109,9 +109,18 @@ def valid_rates(periods: Iterable[Mapping[str, object]], day: dt.date) -> set[De
     return rates
 
 
+def _not_vat() -> CheckOutcome:
+    return skipped(
+        "通用机打发票不是增值税发票，不核对税率。",
+        "A general machine-printed invoice is not a VAT invoice: no rate to check.",
+    )
+
+
 def check_rate_for_date(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
+    if inv.kind is InvoiceKind.GENERAL_MACHINE:
+        return _not_vat()
     if inv.issue_date is None:
         return skipped("未读到开票日期。", "The issue date was not read.")
     if not inv.lines:
@@ -157,6 +166,8 @@ def line_category(name: str) -> str:
 def check_category_rate(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
+    if inv.kind is InvoiceKind.GENERAL_MACHINE:
+        return _not_vat()
     if not inv.lines:
         return skipped("未读到发票明细行。", "No line items were read.")
     categories: Mapping[str, list[str]] = params["categories"]

@@ -1,14 +1,16 @@
 """Realistic invoice PDFs drawn from ground truth: ``make_pdf(inv, ...)``.
 
-Two page designs, chosen by the invoice kind: the 数电 layout (QR top left, number
-and date top right, buyer and seller side by side, one table, 价税合计, 备注, 开票人)
-and the
-legacy layout (code, number, date and check code top right, 密码区, buyer above and
-seller below the table, 收款人/复核/开票人). ``layout_variant`` moves and rescales
-things, swaps fonts, spaces labels out (``名　　称``), writes labels and values as
-separate runs or one run, narrows the name column so item names wrap, draws the QR as
-vectors or as an image, and (odd variants) maps glyphs to Kangxi radical code points as
-some real invoice fonts do. Variant 0 is the plain form.
+Two page designs for VAT invoices, chosen by the invoice kind (rail tickets, air
+itineraries and general machine-printed invoices are drawn by ``variants_pdf``): the
+数电 layout (QR top left, number and date top right, buyer and seller side by side, one
+table, 价税合计, 备注, 开票人) and the legacy layout (code, number, date and check
+code top right, 密码区, buyer above and seller below the table, 收款人/复核/开票人).
+``layout_variant`` moves and rescales things, swaps fonts, spaces labels out
+(``名　　称``), writes labels and values as separate runs or one run, narrows the name
+column so item names wrap, draws the QR as vectors or as an image, and (odd variants)
+maps glyphs to Kangxi radical code points as some real invoice fonts do. Variant 0 is
+the plain form. ``pages`` continues the lines over several pages (共N页 第i页);
+``Style.labels_as_paths`` and ``Style.spaced_ids`` give traits of real legacy prints.
 
 Fonts: Source Han Serif SC and Noto Sans CJK SC from the ``mplfonts`` wheel (SIL OFL),
 subset and converted to TrueType so reportlab can embed them; no system font is used.
@@ -22,7 +24,7 @@ import logging
 import random
 import unicodedata
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -57,6 +59,12 @@ FONT_FILES = {
     "sans": "NotoSansCJKsc-Regular.otf",
 }
 DIGITAL_KINDS = (InvoiceKind.DIGITAL_SPECIAL, InvoiceKind.DIGITAL_ORDINARY)
+# kinds with a page design of their own (tests/docgen/variants_pdf.py)
+OWN_DESIGNS = (
+    InvoiceKind.RAIL_TICKET,
+    InvoiceKind.AIR_ITINERARY,
+    InvoiceKind.GENERAL_MACHINE,
+)
 PAGE_W = 240.0
 PAGE_H = 140.0
 REGIONS = {
@@ -184,6 +192,12 @@ class Style:
     qr_raster: bool = True
     qr_size: float = 20.0
     minus_first: bool = False  # "-¥12.00" instead of "¥-12.00"
+    # Real legacy prints (assumed, docs/domain-notes.md): vertical party labels that
+    # belong to the template are drawn as outlines, not text (those named here, e.g.
+    # ("销售方",)), and taxpayer IDs set with wide character spacing (one word per
+    # character).
+    labels_as_paths: tuple[str, ...] = ()
+    spaced_ids: bool = False
 
     @classmethod
     def for_variant(cls, variant: int) -> Style:
@@ -213,6 +227,8 @@ class Doc:
     texts: list[tuple[float, float, str, float, str, str]] = field(default_factory=list)
     lines: list[tuple[float, float, float, float, float]] = field(default_factory=list)
     qrs: list[tuple[float, float, float, str]] = field(default_factory=list)
+    sum_label: str = "合\u3000\u3000计"  # "小\u3000\u3000计" on a continued page
+    page_note: str = ""  # "共2页 第1页"
 
     def text(
         self,
@@ -243,6 +259,17 @@ class Doc:
         self.line(x1, y0, x1, y1)
         self.line(x1, y1, x0, y1)
         self.line(x0, y1, x0, y0)
+
+    def party_label(self, x: float, top: float, bottom: float, s: str) -> None:
+        """A vertical party label: text, or template outlines outside the text layer."""
+        if s not in self.style.labels_as_paths:
+            self.vertical(x, top, bottom, s)
+            return
+        step = (bottom - top) / (len(s) + 1)
+        for i in range(len(s)):
+            y = top + step * (i + 1) - 1.6
+            self.rect(x - 1.4, y, x + 1.4, y + 2.8)
+            self.line(x - 1.4, y + 1.4, x + 1.4, y + 1.4, 0.3)
 
     def vertical(self, x: float, top: float, bottom: float, s: str) -> None:
         """A label written top to bottom, one character per line, centred on x."""
@@ -401,7 +428,7 @@ def _table(doc: Doc, inv: ExtractedInvoice, top: float, legacy: bool) -> float:
         y += 4.2 * max(1, len(names)) + 0.6
     y = max(y, header + 20) + 1.5
     doc.text(
-        (cols[0].x0 + cols[0].x1) / 2, y, "合\u3000\u3000计", align="center", label=True
+        (cols[0].x0 + cols[0].x1) / 2, y, doc.sum_label, align="center", label=True
     )
     amount_col = cols[5]
     tax_col = cols[7]
@@ -455,6 +482,7 @@ def _digital(doc: Doc, inv: ExtractedInvoice) -> None:
     )
     _qr(doc, inv, 10, 3, 21)
     doc.text(120, 14, title, size=15, align="center", label=True)
+    doc.text(120, 22.5, doc.page_note, size=8, align="center", label=True)
     doc.line(80, 16.5, 160, 16.5)
     doc.line(80, 17.3, 160, 17.3)
     _labelled(doc, 163, 11, "发票号码", inv.number, 181)
@@ -506,7 +534,7 @@ def _party_block(
     name: str,
     tax_id: str,
 ) -> None:
-    doc.vertical(11.5, top, top + 21, who)
+    doc.party_label(11.5, top, top + 21, who)
     doc.line(15, top, 15, top + 21)
     fields = (
         ("名称", name),
@@ -518,13 +546,20 @@ def _party_block(
         ("开户行及账号", f"中国工商银行 {random_bank_account(rng)}" if tax_id else ""),
     )
     for i, (label, value) in enumerate(fields):
-        _labelled(doc, 18, top + 4.5 + i * 5, label, value, 42)
+        baseline = top + 4.5 + i * 5
+        if doc.style.spaced_ids and label == "纳税人识别号" and value:
+            doc.text(18, baseline, _label(doc.style, label) + "：", label=True)
+            for j, ch in enumerate(value):
+                doc.text(42 + j * 2.6, baseline, ch, family="sans")
+            continue
+        _labelled(doc, 18, baseline, label, value, 42)
 
 
 def _legacy(doc: Doc, inv: ExtractedInvoice) -> None:
     rng = random.Random(zlib.crc32((inv.code + inv.number).encode()))
     _qr(doc, inv, 9, 3, 19)
     doc.text(120, 13, _legacy_title(inv), size=15, align="center", label=True)
+    doc.text(120, 21, doc.page_note, size=8, align="center", label=True)
     doc.line(85, 15.5, 155, 15.5)
     machine = "".join(rng.choice("0123456789") for _ in range(12))
     doc.text(10, 27.5, f"机器编号：{machine}")
@@ -594,14 +629,36 @@ def _draw_qr(c: canvas.Canvas, doc: Doc, x: float, y: float, size: float, payloa
                 )
 
 
-def _render(doc: Doc) -> bytes:
+def render_pages(
+    docs: list[Doc], *, attachments: dict[str, bytes] | None = None
+) -> bytes:
+    """Draw ``docs`` as the pages of one PDF; ``attachments`` become embedded files."""
     families: dict[str, set[str]] = {}
-    for *_, s, _size, family, _align in doc.texts:
-        families.setdefault(family, set()).update(s)
+    for doc in docs:
+        for *_, s, _size, family, _align in doc.texts:
+            families.setdefault(family, set()).update(s)
     names = {fam: FONTS.font(fam, chars) for fam, chars in families.items()}
     out = io.BytesIO()
-    c = canvas.Canvas(out, pagesize=(doc.width * mm, doc.height * mm))
+    c = canvas.Canvas(out, pagesize=(docs[0].width * mm, docs[0].height * mm))
     c.setAuthor("docgen")
+    for doc in docs:
+        c.setPageSize((doc.width * mm, doc.height * mm))
+        _draw_page(c, doc, names)
+    c.save()
+    data = out.getvalue()
+    if attachments:
+        import pypdf
+
+        writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(data)))
+        for name, content in attachments.items():
+            writer.add_attachment(name, content)
+        buf = io.BytesIO()
+        writer.write(buf)
+        data = buf.getvalue()
+    return data
+
+
+def _draw_page(c: canvas.Canvas, doc: Doc, names: dict[str, str]) -> None:
     c.setStrokeColorRGB(0.55, 0.35, 0.2)
     for x0, y0, x1, y1, w in doc.lines:
         c.setLineWidth(w)
@@ -618,17 +675,15 @@ def _render(doc: Doc) -> bytes:
     for x, y, size, payload in doc.qrs:
         _draw_qr(c, doc, x, y, size, payload)
     c.showPage()
-    c.save()
-    return out.getvalue()
 
 
-def render_page(pdf: bytes, *, dpi: float = 200) -> Image.Image:
-    """The first page of ``pdf`` as an RGB image (pdfium, no system fonts needed)."""
+def render_page(pdf: bytes, *, dpi: float = 200, index: int = 0) -> Image.Image:
+    """Page ``index`` of ``pdf`` as an RGB image (pdfium, no system fonts needed)."""
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(pdf)
     try:
-        page = doc[0]
+        page = doc[index]
         img = page.render(scale=dpi / 72).to_pil().convert("RGB")
         page.close()
     finally:
@@ -636,29 +691,79 @@ def render_page(pdf: bytes, *, dpi: float = 200) -> Image.Image:
     return img
 
 
-def _image_pdf(img: Image.Image, width_mm: float, height_mm: float) -> bytes:
+def _image_pdf(images: list[Image.Image], width_mm: float, height_mm: float) -> bytes:
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=(width_mm * mm, height_mm * mm))
-    c.drawImage(ImageReader(img), 0, 0, width_mm * mm, height_mm * mm)
-    c.showPage()
+    for img in images:
+        c.drawImage(ImageReader(img), 0, 0, width_mm * mm, height_mm * mm)
+        c.showPage()
     c.save()
     return out.getvalue()
 
 
+def _page_docs(inv: ExtractedInvoice, style: Style, pages: int) -> list[Doc]:
+    """One Doc per page: header and parties on every page, the lines split in
+    order, a 小计 row on continued pages, totals and remarks on the last page."""
+    pages = max(1, min(pages, max(len(inv.lines), 1)))
+    size = -(-len(inv.lines) // pages) if inv.lines else 0
+    chunks = [inv.lines[i * size : (i + 1) * size] for i in range(pages)]
+    docs = []
+    for i, chunk in enumerate(chunks):
+        last = i == pages - 1
+        doc = Doc(style)
+        page = inv
+        if pages > 1:
+            doc.page_note = f"共{pages}页 第{i + 1}页"
+        if not last:
+            doc.sum_label = "小\u3000\u3000计"
+            page = replace(
+                inv,
+                lines=chunk,
+                amount=sum((ln.amount or Decimal(0) for ln in chunk), Decimal("0.00")),
+                tax_amount=sum(
+                    (ln.tax_amount or Decimal(0) for ln in chunk), Decimal("0.00")
+                ),
+                total_amount=None,
+                total_in_words="",
+                remarks="",
+            )
+        elif pages > 1:
+            page = replace(inv, lines=chunk)
+        if inv.kind in DIGITAL_KINDS:
+            _digital(doc, page)
+        else:
+            _legacy(doc, page)
+        docs.append(doc)
+    return docs
+
+
 def make_pdf(
-    inv: ExtractedInvoice, *, layout_variant: int = 0, scanned: bool = False
+    inv: ExtractedInvoice,
+    *,
+    layout_variant: int = 0,
+    scanned: bool = False,
+    pages: int = 1,
+    style: Style | None = None,
 ) -> bytes:
-    """The invoice as a one-page PDF; ``scanned`` gives an image-only PDF (no text)."""
-    doc = Doc(Style.for_variant(layout_variant))
-    if inv.kind in DIGITAL_KINDS:
-        _digital(doc, inv)
+    """The invoice as a PDF of ``pages`` pages (its lines split across them);
+    ``scanned`` gives an image-only PDF (no text)."""
+    if inv.kind in OWN_DESIGNS:
+        from . import variants_pdf  # draws the non-VAT designs; imports this module
+
+        draw = {
+            InvoiceKind.RAIL_TICKET: variants_pdf.draw_rail,
+            InvoiceKind.AIR_ITINERARY: variants_pdf.draw_air,
+            InvoiceKind.GENERAL_MACHINE: variants_pdf.draw_general_machine,
+        }[inv.kind]
+        docs = [draw(inv)]
     else:
-        _legacy(doc, inv)
-    pdf = _render(doc)
+        docs = _page_docs(inv, style or Style.for_variant(layout_variant), pages)
+    doc = docs[0]
+    pdf = render_pages(docs)
     if not scanned:
         return pdf
-    img = render_page(pdf, dpi=200).convert("L")
-    return _image_pdf(img, doc.width, doc.height)
+    images = [render_page(pdf, dpi=200, index=i).convert("L") for i in range(len(docs))]
+    return _image_pdf(images, doc.width, doc.height)
 
 
 def make_letter(text: str = "", *, pages: int = 1) -> bytes:

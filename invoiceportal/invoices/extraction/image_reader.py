@@ -28,7 +28,13 @@ from PIL import Image, ImageOps
 from .errors import refuse
 from .layout import TextBox, consistency, read_fields
 from .qr import QrPayload, parse_qr_payload
-from .types import ExtractedInvoice, FieldReading, FieldSource, InvoiceKind
+from .types import (
+    DIGITAL_KINDS,
+    ExtractedInvoice,
+    FieldReading,
+    FieldSource,
+    InvoiceKind,
+)
 
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_SECONDS = 60.0
@@ -36,6 +42,9 @@ OCR_LONG_SIDE = 1500  # pixels along the page's long side handed to OCR
 QR_MAX_SIDE = 3000
 ACCEPTED_FORMATS = ("JPEG", "PNG", "MPO")
 DIGITAL = (InvoiceKind.DIGITAL_SPECIAL, InvoiceKind.DIGITAL_ORDINARY)
+TITLED_KINDS = frozenset(
+    {InvoiceKind.RAIL_TICKET, InvoiceKind.AIR_ITINERARY, InvoiceKind.GENERAL_MACHINE}
+)
 
 
 class Deadline:
@@ -136,7 +145,13 @@ def apply_qr(inv: ExtractedInvoice, qr: QrPayload, *, qr_wins: bool) -> None:
     fields the text lacks.
     """
     kind = qr.kind
-    amount_field = "total_amount" if kind in DIGITAL else "amount"
+    # a ticket or a general machine-printed invoice is known by its title; its QR
+    # type is not a VAT kind and must not turn it into one
+    titled = inv.kind in TITLED_KINDS
+    digital = kind in DIGITAL or (
+        kind is InvoiceKind.OTHER and inv.kind in DIGITAL_KINDS
+    )
+    amount_field = "total_amount" if digital else "amount"
     pairs = {
         "number": qr.number,
         "code": qr.code,
@@ -144,7 +159,7 @@ def apply_qr(inv: ExtractedInvoice, qr: QrPayload, *, qr_wins: bool) -> None:
         amount_field: qr.amount,
         "check_code": qr.check_code,
     }
-    if kind is not InvoiceKind.OTHER:
+    if kind is not InvoiceKind.OTHER and not titled:
         pairs["kind"] = kind
     for name, value in pairs.items():
         if value in (None, ""):
@@ -235,17 +250,20 @@ def _upright(img: Image.Image, qr: QrRead | None) -> Image.Image:
     )
 
 
-def read_page_image(
-    img: Image.Image, *, limits: Any = None, deadline: Deadline | None = None
-) -> ExtractedInvoice:
-    """Fields of one page image: QR, then OCR by position, then cross-checks."""
-    deadline = deadline or deadline_for(limits)
+def ocr_page(
+    img: Image.Image, deadline: Deadline
+) -> tuple[QrRead | None, list[TextBox]]:
+    """One page image: its QR (if any) and its text boxes, read upright."""
     qr = decode_qr(img)
     deadline.check()
-    page = _upright(img, qr)
-    boxes = ocr_boxes(page)
+    boxes = ocr_boxes(_upright(img, qr))
     deadline.check()
-    inv, _lines = read_fields(boxes, source=FieldSource.OCR)
+    return qr, boxes
+
+
+def finish_ocr(inv: ExtractedInvoice, qr: QrRead | None) -> ExtractedInvoice:
+    """Names in canonical brackets, the QR's values (they win over OCR), cross-checks;
+    refuses a page with neither a QR nor an invoice number."""
     _canonical_names(inv)
     if qr is not None:
         apply_qr(inv, qr.payload, qr_wins=True)
@@ -253,6 +271,16 @@ def read_page_image(
     if qr is None and not inv.number:
         raise refuse("not_an_invoice")
     return inv
+
+
+def read_page_image(
+    img: Image.Image, *, limits: Any = None, deadline: Deadline | None = None
+) -> ExtractedInvoice:
+    """Fields of one page image: QR, then OCR by position, then cross-checks."""
+    deadline = deadline or deadline_for(limits)
+    qr, boxes = ocr_page(img, deadline)
+    inv, _lines = read_fields(boxes, source=FieldSource.OCR)
+    return finish_ocr(inv, qr)
 
 
 def _canonical_names(inv: ExtractedInvoice) -> None:

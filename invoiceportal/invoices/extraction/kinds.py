@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from .types import InvoiceKind
 
 _TWELVE_DIGIT_SUFFIX = {
@@ -38,4 +40,33 @@ def digital_kind(label: str) -> InvoiceKind:
         return InvoiceKind.DIGITAL_SPECIAL
     if label in ("02", "2") or "普通" in label:
         return InvoiceKind.DIGITAL_ORDINARY
+    return InvoiceKind.OTHER
+
+
+# Printed titles, NFKC-normalised without spaces (full-width brackets become ASCII),
+# most specific first. A 通用机打发票 is a provincial general invoice, not a VAT one.
+_TITLES = (
+    ("电子发票(铁路电子客票)", InvoiceKind.RAIL_TICKET),
+    ("铁路电子客票", InvoiceKind.RAIL_TICKET),
+    ("航空运输电子客票行程单", InvoiceKind.AIR_ITINERARY),
+    ("通用机打发票", InvoiceKind.GENERAL_MACHINE),
+    ("电子发票(增值税专用发票)", InvoiceKind.DIGITAL_SPECIAL),
+    ("电子发票(普通发票)", InvoiceKind.DIGITAL_ORDINARY),
+    ("增值税电子专用发票", InvoiceKind.E_SPECIAL),
+    ("增值税电子普通发票(通行费)", InvoiceKind.E_TOLL),
+    ("增值税电子普通发票", InvoiceKind.E_ORDINARY),
+)
+
+
+def normalize_title(text: str) -> str:
+    """NFKC (Kangxi radicals, full-width brackets) without any whitespace."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def kind_from_title(text: str) -> InvoiceKind:
+    """The kind a printed title names; OTHER when it names none."""
+    title = normalize_title(text)
+    for marker, kind in _TITLES:
+        if marker in title:
+            return kind
     return InvoiceKind.OTHER

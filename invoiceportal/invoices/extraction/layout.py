@@ -4,11 +4,19 @@ Input is a bag of boxes ``(text, x0, y0, x1, y1, conf)`` in any unit with y grow
 downwards (PDF words from pdfplumber, OCR lines from rapidocr). Nothing here reads the
 page as one string: boxes are grouped into lines by position, labels are found inside
 lines, values are read to the right of their label up to the next wide gap or label,
-buyer and seller are told apart by the vertical 购买方/销售方 labels (or, failing
-those, left/right and top/bottom order), and table cells are assigned to columns by the
+buyer and seller are told apart by a label that names its party (购买方名称,
+付款方名称, 收款方…), by position on the legacy layout (the block below 价税合计 and
+left of 备注 is the seller's), by the vertical 购买方/销售方 labels, or, failing those,
+by left/right and top/bottom order; table cells are assigned to columns by the
 x-range of their header. Labels are matched after a length-preserving NFKC fold
 (Kangxi radicals, full-width punctuation); values keep their printed characters except
 radicals and compatibility ideographs.
+
+``read_pages`` reads an invoice printed over several pages (lines from every page,
+a continued page's 小计 row skipped, totals from the last page). The printed title
+decides kinds that are not VAT invoices (通用机打发票, 铁路电子客票, 航空运输电子客票
+行程单) whatever the code's shape says; ticket pages are read by ``ticket_text`` and
+their ``extras`` are documented at ``_ticket`` below.
 """
 
 from __future__ import annotations
@@ -30,6 +38,10 @@ from .types import (
 )
 from .values import parse_amount, parse_date, parse_decimal, parse_rate
 
+# kinds whose 金额 + 税额 = 价税合计 relation does not hold or is not printed
+NO_VAT_SUM_KINDS = frozenset(
+    {InvoiceKind.RAIL_TICKET, InvoiceKind.AIR_ITINERARY, InvoiceKind.GENERAL_MACHINE}
+)
 TAB_GAP = 2.5  # a gap wider than this many text heights separates fields
 SPACE_GAP = 0.2  # a gap wider than this many text heights is a space
 
@@ -289,10 +301,13 @@ LABELS = {
     "words": r"\([ ]*大[ ]*写[ ]*\)",
     "figures": r"\([ ]*小[ ]*写[ ]*\)",
     "remarks": r"^[ ]*" + _label("备注") + r"[ ]*:?",
+    # a ticket's buyer ID: the label alone, not the 数电 "统一社会信用代码/纳税人识别号"
+    "uscc": _label("统一社会信用代码") + r"(?![ ]*/)",
 }
 _ANY_LABEL = re.compile("|".join(f"(?:{p})" for p in LABELS.values()))
 # the 合计 row; OCR may keep only one of the two spaced-out characters
 _SUM = re.compile(r"(?<!税)合[ ]*计(?![ ]*税)|^[ ]*[合计]?[ ]*\t?[ ]*-?¥")
+_SUBTOTAL = re.compile(r"[ ]*小[ ]*计")  # a continued page's own sum
 _MONEY = re.compile(r"-?[¥]?[ ]?-?\d[\d,]*\.\d{2}(?!\d)")
 
 
@@ -430,12 +445,51 @@ def _party_of(hit: Hit, anchors: list[Anchor], others: list[Hit]) -> str:
     return "seller"
 
 
+_PREFIX_PARTY = (
+    (re.compile(r"(?:购买方|购方|付款方|付款单位|付款人)[ ]*$"), "buyer"),
+    (re.compile(r"(?:销售方|销方|收款方|收款单位|收款人)[ ]*$"), "seller"),
+)
+
+
+def _party_by_prefix(hit: Hit) -> str | None:
+    """``购买方名称``, ``付款方名称``, ``收款方识别号``: the label names its party."""
+    before = hit.line.text[max(0, hit.start - 6) : hit.start]
+    for pattern, party in _PREFIX_PARTY:
+        if pattern.search(before):
+            return party
+    return None
+
+
+def _below_total(lines: list[Line], anchors: list[Anchor]) -> tuple[float, float]:
+    """The legacy seller block: below the 价税合计 row and left of 备注.
+
+    Returns ``(y, x)``: hits lower than y and left of x are the seller's; (inf, inf)
+    when the page has no 价税合计 row."""
+    total_y = next(
+        (ln.y1 for ln in lines if re.search(LABELS["total"], ln.text)), float("inf")
+    )
+    remarks = [a for a in anchors if a.kind == "remarks" and a.y0 > total_y - 1]
+    right = min((a.x0 for a in remarks), default=float("inf"))
+    if not remarks:  # a horizontal 备注 label: its line holds remarks, not parties
+        for hit in find_hits(lines, "remarks"):
+            if hit.y > total_y:
+                right = min(right, hit.x)
+    return total_y, right
+
+
 def _parties(b: _Builder, lines: list[Line], anchors: list[Anchor]) -> None:
+    total_y, right = _below_total(lines, anchors)
     for key in ("name", "tax_id"):
         hits = find_hits(lines, key)
         chosen: dict[str, Hit] = {}
         for hit in hits:
-            party = _party_of(hit, anchors, hits)
+            party = _party_by_prefix(hit)
+            if party is None and hit.line.y0 > total_y and hit.x < right:
+                # the legacy layout puts the seller block below 价税合计, beside 备注,
+                # whether or not its vertical 销售方 label was read
+                party = "seller"
+            if party is None:
+                party = _party_of(hit, anchors, hits)
             if party not in chosen or (hit.value and not chosen[party].value):
                 chosen[party] = hit
         for party, hit in chosen.items():
@@ -470,6 +524,13 @@ def _identity(b: _Builder, lines: list[Line]) -> None:
 def detect_kind(lines: Sequence[Line], code: str, number: str) -> InvoiceKind:
     """Kind from the printed title, else from the code's shape."""
     page = "".join(line.text.replace(" ", "") for line in lines)
+    # titles of kinds that are not VAT invoices win over the code's shape
+    if "通用机打发票" in page:
+        return InvoiceKind.GENERAL_MACHINE
+    if "铁路电子客票" in page:
+        return InvoiceKind.RAIL_TICKET
+    if "航空运输电子客票行程单" in page:
+        return InvoiceKind.AIR_ITINERARY
     title = re.search(r"电子发票\((增值税专用发票|普通发票)\)", page)
     if title:
         return digital_kind(title.group(1))
@@ -567,10 +628,12 @@ def _find_table(lines: list[Line]) -> _Table | None:
             match = re.search(pattern, line.text)
             if match:
                 found[key] = line.x_range(match.start(), match.end())
+        # a general machine-printed invoice has no tax columns, but prices them
+        priced = "quantity" in found and "unit_price" in found
         if (
             len(found) >= 5
             and "amount" in found
-            and ("tax" in found or "rate" in found)
+            and ("tax" in found or "rate" in found or priced)
         ):
             return _Table(line, found)
     return None
@@ -654,7 +717,11 @@ def _items(b: _Builder, lines: list[Line], table: _Table) -> None:
     start = lines.index(table.header) + 1
     rows: list[tuple[dict[str, tuple[str, float]], bool]] = []
     for line in lines[start:]:
-        if _SUM.search(line.text) or re.search(LABELS["total"], line.text):
+        if (
+            _SUM.search(line.text)
+            or _SUBTOTAL.match(line.text)
+            or re.search(LABELS["total"], line.text)
+        ):
             break
         cells = _row_cells(line, table)
         numeric = any(k in cells for k in NUMERIC)
@@ -808,6 +875,15 @@ def read_fields(
             kind,
             min(inv.readings.get("number", FieldReading(source, 1)).confidence, 1.0),
         )
+    if kind in NO_VAT_SUM_KINDS - {InvoiceKind.GENERAL_MACHINE}:
+        # a ticket prints no seller block: a 名称 elsewhere on it is not one
+        for name in ("seller_name", "seller_tax_id"):
+            setattr(inv, name, "")
+            inv.readings.pop(name, None)
+    if kind in (InvoiceKind.RAIL_TICKET, InvoiceKind.AIR_ITINERARY):
+        _ticket(b, lines, kind)
+    elif kind is InvoiceKind.GENERAL_MACHINE:
+        _general_machine(b, lines)
     # ⊗ also stands before the capitals of ordinary legacy prints: only 负数 is a sign
     red = (inv.total_amount is not None and inv.total_amount < 0) or bool(
         re.match(r"\(负数\)", fold(inv.total_in_words))
@@ -819,6 +895,71 @@ def read_fields(
             inv.readings.get("total_amount", FieldReading(source, 0.5)).confidence,
         )
     return inv, lines
+
+
+# the last page that prints them gives these (totals, remarks, the issuer)
+LAST_PAGE_FIELDS = (
+    "amount",
+    "tax_amount",
+    "total_amount",
+    "total_in_words",
+    "remarks",
+    "red_of_number",
+    "is_red",
+    "drawer",
+)
+
+
+def _same_number(a: str, b: str, source: FieldSource) -> bool:
+    """The same invoice number; OCR may misread a digit or two."""
+    if a == b:
+        return True
+    if source is not FieldSource.OCR or len(a) != len(b):
+        return False
+    return sum(x != y for x, y in zip(a, b, strict=True)) <= 2
+
+
+def read_pages(
+    pages: Sequence[Iterable[TextBox]], *, source: FieldSource
+) -> ExtractedInvoice:
+    """An invoice printed over several pages (共N页 第i页).
+
+    Every page repeats the header and the parties; each page lists its own lines
+    (a continued page may end in a 小计 row, which is not a line); the totals, the
+    capitals and the remarks are printed on the last page. Each page is read on its
+    own (no stacking), the lines are joined in page order, identity and parties come
+    from the first page that has them and the totals from the last that has them.
+    Only pages that print the invoice's number count.
+    """
+    read = [read_fields(list(boxes), source=source)[0] for boxes in pages]
+    read = [inv for inv in read if inv.readings] or read[:1]
+    inv = next((r for r in read if r.number), read[0])
+    if inv.number:
+        # pages of this invoice repeat its number; others (a trip list or a receipt
+        # saved into the same file) give neither lines nor totals
+        read = [r for r in read if _same_number(r.number, inv.number, source)]
+    if len(read) == 1:
+        return read[0]
+    lines = [ln for r in read for ln in r.lines]
+    confs = [r.readings["lines"].confidence for r in read if "lines" in r.readings]
+    inv.lines = lines
+    if confs:
+        inv.readings["lines"] = FieldReading(source, min(confs))
+    for name in LAST_PAGE_FIELDS:
+        for page in reversed(read):
+            if name in page.readings:
+                setattr(inv, name, getattr(page, name))
+                inv.readings[name] = page.readings[name]
+                break
+        else:
+            inv.readings.pop(name, None)
+            setattr(inv, name, ExtractedInvoice.__dataclass_fields__[name].default)
+    for page in read:  # fields the chosen page lacks
+        for name, reading in page.readings.items():
+            if name not in inv.readings and name not in LAST_PAGE_FIELDS:
+                setattr(inv, name, getattr(page, name))
+                inv.readings[name] = reading
+    return inv
 
 
 # --- arithmetic cross-checks --------------------------------------------------
@@ -856,7 +997,9 @@ def consistency(inv: ExtractedInvoice) -> None:
         inv.total_amount = words
         r["total_amount"] = FieldReading(source, 0.8 * conf("total_in_words"))
     a, t, total = inv.amount, inv.tax_amount, inv.total_amount
-    derived = [a, t, total].count(None) == 1
+    # a ticket's 合计 includes fees that are neither amount nor tax (民航发展基金),
+    # and a general machine-printed invoice has no tax: derive nothing for them
+    derived = [a, t, total].count(None) == 1 and inv.kind not in NO_VAT_SUM_KINDS
     if derived:
         if a is None and t is not None and total is not None:
             inv.amount = total - t
@@ -889,3 +1032,96 @@ def consistency(inv: ExtractedInvoice) -> None:
     if inv.total_amount is not None and inv.total_amount < 0 and not inv.is_red:
         inv.is_red = True
         r["is_red"] = FieldReading(source, conf("total_amount"))
+
+
+# --- passenger tickets and general machine-printed invoices -------------------
+#
+# domain/einvoice.md section 11. A ticket has no line table and no capitals; its page
+# is read by label and position by ``ticket_text`` (shared with the OFD reader), fed
+# here with the boxes of the PDF text layer or of OCR, so that every format gives the
+# same fields and the same ``extras`` (key names of xbrl.py's docstring):
+#   {"rail": {passenger, passenger_id, from_station, to_station, from_pinyin,
+#             to_pinyin, train, departure_date, departure_time, seat, seat_class,
+#             eticket, fare}}
+#   {"air": {passenger, passenger_id, status, domestic, eticket, issuer, fare,
+#            fuel_surcharge, vat_rate, vat_amount, caac_fund, other_taxes, total,
+#            segments: [{from, to, carrier, flight, seat_class, date, time}]}}
+# Rail: total_amount = 票价 (no tax printed). Air: total_amount = 合计, tax_amount =
+# 增值税税额, amount not set (合计 also holds the 民航发展基金).
+
+BODY_TEXT_MM = 3.2  # a 9 pt line: sets the scale of boxes in any unit (points, pixels)
+
+
+_CURRENCY = frozenset({"CNY", "RMB", "¥"})
+
+
+def _currency_joined(line: Line) -> list[TextBox]:
+    """A line's boxes, a currency code joined to the amount after it: the PDF text
+    layer splits "CNY 733.94" at the space where an OFD keeps one text object."""
+    out: list[TextBox] = []
+    for box in line.boxes:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and fold(prev.text).strip() in _CURRENCY
+            and box.x0 - prev.x1 < TAB_GAP * min(box.h, prev.h)
+        ):
+            out[-1] = TextBox(
+                f"{prev.text} {box.text}",
+                prev.x0,
+                min(prev.y0, box.y0),
+                box.x1,
+                max(prev.y1, box.y1),
+                min(prev.conf, box.conf),
+            )
+        else:
+            out.append(box)
+    return out
+
+
+def _ticket(b: _Builder, lines: list[Line], kind: InvoiceKind) -> None:
+    from .ticket_text import Item, read_ticket_page
+
+    boxes = [box for line in lines for box in _currency_joined(line)]
+    if not boxes:
+        return
+    heights = sorted(box.h for box in boxes)
+    mm = BODY_TEXT_MM / heights[len(heights) // 2]
+    items = [Item(box.x0 * mm, box.y1 * mm, box.text) for box in boxes]
+    conf = min(box.conf for box in boxes)
+    got = read_ticket_page(items, kind, FieldReading(b.source, conf))
+    for name in got.readings:
+        if name != "kind":
+            b.set(name, getattr(got, name), conf)
+
+
+def _general_machine(b: _Builder, lines: list[Line]) -> None:
+    """Not a VAT invoice: 合计 is the amount and the total; capitals after (大写)."""
+    inv = b.inv
+    if inv.total_amount is None and inv.amount is not None:
+        b.set("total_amount", inv.amount, inv.readings["amount"].confidence)
+    if (
+        inv.tax_amount is not None
+        and inv.tax_amount == 0
+        and "tax_amount" in inv.readings
+    ):
+        inv.tax_amount = None
+        del inv.readings["tax_amount"]
+    if inv.total_in_words:
+        return
+    words = re.compile(LABELS["words"])
+    figures = re.compile(LABELS["figures"])
+    for line in lines:
+        match = words.search(line.text)
+        if not match:
+            continue
+        end = figures.search(line.text, match.end())
+        stop = end.start() if end else len(line.text)
+        raw = re.sub(
+            r"[^零壹贰叁肆伍陆柒捌玖拾佰仟万亿元圆角分整正负数]",
+            "",
+            line.raw[match.end() : stop],
+        )
+        if raw:
+            b.set("total_in_words", fold_value(raw), line.conf(match.end(), stop))
+        break

@@ -4,6 +4,18 @@ Sources, most reliable first: the legacy ``Doc_0/Attachs/original_invoice.xml``;
 key/value pairs of ``OFD.xml`` DocInfo/CustomDatas; the custom tags (``Doc_0/Tags``)
 whose ``ObjectRef``s point at ``TextObject``s of the page content. A tag value that
 contradicts a more reliable source keeps the reliable value at lower confidence.
+
+Trust: ``OFD.xml`` and ``original_invoice.xml`` are trusted; a package whose trusted
+parts do not parse is malformed. Every other part (tags, pages, templates, attachments)
+is of lower trust: one that is not well formed is repaired (``xmltools.repair_xml``,
+namespace damage real producers leave) and its fields read at lower confidence, or
+skipped. Hostile content (DTDs, entities, bombs) is refused in any part.
+
+The kind comes from the legacy code, else from the printed title (page text or its
+template ``Doc_0/Tpls``, NFKC-normalised); a 通用机打发票 title wins over the code.
+Rail tickets and air itineraries are read from their XBRL attachment (``xbrl``) and
+the page text by label and position (``ticket_text``); their ``extras`` follow
+``xbrl``'s docstring.
 """
 
 from __future__ import annotations
@@ -14,11 +26,14 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import refuse
-from .kinds import digital_kind, kind_from_code
+from .errors import ExtractionError, refuse
+from .kinds import kind_from_code, kind_from_title
 from .legacy_xml import read_legacy_root
 from .safety import DEFAULT_LIMITS, Limits, open_zip_safely, read_member, safe_parse_xml
+from .ticket_text import Item, read_ticket_page, rows_of
 from .types import (
+    DIGITAL_KINDS,
+    TICKET_KINDS,
     ExtractedInvoice,
     ExtractedLine,
     FieldReading,
@@ -26,11 +41,14 @@ from .types import (
     InvoiceKind,
 )
 from .values import parse_amount, parse_date, parse_decimal, parse_rate, red_reference
-from .xmltools import find, find_all, names, norm, text_of
+from .xbrl import read_ticket_xbrl
+from .xmltools import find, find_all, names, norm, repair_xml, text_of
 
 TRUSTED = FieldReading(FieldSource.OFD, 1.0)
 PRINTED = FieldReading(FieldSource.OFD, 0.95)  # a tag resolved to page text
+REPAIRED = FieldReading(FieldSource.OFD, 0.9)  # read from a part we had to repair
 CONFLICT = FieldReading(FieldSource.OFD, 0.5)
+MAX_ATTACHMENTS = 16  # attachment members tried as a ticket's XBRL
 
 Parser = Callable[[str], object]
 _text: Parser = str.strip
@@ -107,11 +125,40 @@ class _Package:
                     info
                 )
 
-    def xml(self, path: str) -> ET.Element | None:
+    repaired: set[str] = field(default_factory=set)
+    skipped: set[str] = field(default_factory=set)
+
+    def raw(self, path: str) -> bytes | None:
         info = self.by_path.get(posixpath.normpath(path.lstrip("/")).lower())
         if info is None:
             return None
-        return safe_parse_xml(read_member(self.zf, info, self.limits))
+        return read_member(self.zf, info, self.limits)
+
+    def xml(self, path: str, *, trusted: bool = False) -> ET.Element | None:
+        """A part's root. A trusted part that is not well formed refuses the package;
+        a lower-trust one is repaired (noted in ``repaired``) or skipped (``skipped``).
+        Unsafe content is refused either way."""
+        data = self.raw(path)
+        if data is None:
+            return None
+        key = posixpath.normpath(path.lstrip("/")).lower()
+        try:
+            return safe_parse_xml(data, self.limits)
+        except ExtractionError as exc:
+            if trusted or exc.code != "malformed_xml":
+                raise
+        fixed = repair_xml(data)
+        if fixed is not None:
+            try:
+                root = safe_parse_xml(fixed, self.limits)
+            except ExtractionError as exc:
+                if exc.code != "malformed_xml":
+                    raise
+            else:
+                self.repaired.add(key)
+                return root
+        self.skipped.add(key)
+        return None
 
     def paths(self, predicate: Callable[[str], bool]) -> list[str]:
         return sorted(p for p in self.by_path if predicate(p))
@@ -122,22 +169,79 @@ def read_ofd(data: bytes, *, limits: Limits | None = None) -> ExtractedInvoice:
     pkg = _Package(
         open_zip_safely(data, limits or DEFAULT_LIMITS), limits or DEFAULT_LIMITS
     )
-    entry = pkg.xml("OFD.xml")
+    entry = pkg.xml("OFD.xml", trusted=True)
     if entry is None:
         raise refuse("not_an_invoice")
     doc_root = _doc_root(entry)
     inv = _legacy(pkg) or ExtractedInvoice()
     merger = _Merger(inv)
     merger.merge(_custom_data(entry), TRUSTED)
-    tags, lines, title = _tags(pkg, doc_root)
-    merger.merge(tags, PRINTED)
+    page = _read_pages(pkg, doc_root)
+    title = _printed_title(page)
+    xbrl = _ticket_xbrl(pkg)
+    kind = kind_from_title(title)
+    if kind not in TICKET_KINDS and xbrl is not None:
+        kind = xbrl.kind  # a ticket whose title could not be read
+    if kind in TICKET_KINDS:
+        _ticket(pkg, inv, page, kind, xbrl if xbrl and xbrl.kind is kind else None)
+    tags, lines, tag_title = _tags(pkg, doc_root, page.texts)
+    tag_reading = PRINTED if not pkg.repaired else REPAIRED
+    merger.merge(tags, tag_reading)
     if not inv.lines and lines:
         inv.lines = lines
-        inv.readings["lines"] = PRINTED
-    _finish(inv, title)
+        inv.readings["lines"] = tag_reading
+    _finish(inv, title or tag_title)
     if not inv.number and inv.total_amount is None and inv.amount is None:
         raise refuse("not_an_invoice")
     return inv
+
+
+def _ticket(
+    pkg: _Package,
+    inv: ExtractedInvoice,
+    page: _PageText,
+    kind: InvoiceKind,
+    xbrl: ExtractedInvoice | None,
+) -> None:
+    """A rail ticket or air itinerary: its XBRL attachment first, then the page."""
+    printed = read_ticket_page(
+        page.first_page, kind, PRINTED if not pkg.repaired else REPAIRED
+    )
+    for source in (xbrl, printed):
+        if source is None:
+            continue
+        for name, reading in source.readings.items():
+            if name == "extras":
+                continue
+            value = getattr(source, name)
+            if name not in inv.readings:
+                setattr(inv, name, value)
+                inv.readings[name] = reading
+            elif getattr(inv, name) != value:
+                inv.readings[name] = CONFLICT
+        for group, data in source.extras.items():
+            mine = inv.extras.setdefault(group, {})
+            for key, value in data.items():
+                mine.setdefault(key, value)
+        if source.extras and "extras" not in inv.readings:
+            inv.readings["extras"] = source.readings.get("extras", PRINTED)
+
+
+def _ticket_xbrl(pkg: _Package) -> ExtractedInvoice | None:
+    """The first attachment that is a rail or air XBRL instance."""
+    paths = pkg.paths(
+        lambda p: (
+            "/attachs/" in f"/{p}"
+            and p.endswith(".xml")
+            and not p.endswith(("attachments.xml", "original_invoice.xml"))
+        )
+    )
+    for path in paths[:MAX_ATTACHMENTS]:
+        data = pkg.raw(path)
+        found = read_ticket_xbrl(data or b"", source=FieldSource.OFD)
+        if found is not None:
+            return found
+    return None
 
 
 def _doc_root(entry: ET.Element) -> str:
@@ -148,7 +252,7 @@ def _doc_root(entry: ET.Element) -> str:
 
 def _legacy(pkg: _Package) -> ExtractedInvoice | None:
     for path in pkg.paths(lambda p: p.endswith("original_invoice.xml")):
-        root = pkg.xml(path)
+        root = pkg.xml(path, trusted=True)
         if root is not None:
             return read_legacy_root(root, source=FieldSource.OFD)
     return None
@@ -186,11 +290,20 @@ class _Merger:
 # --- custom tags and page text ---------------------------------------------------
 
 
-def _page_texts(pkg: _Package, doc_root: str) -> dict[tuple[str, str], str]:
-    """``(page id, object id) -> text`` for every TextObject; page id '' too."""
+@dataclass
+class _PageText:
+    """Text objects of the pages: by id (for tags) and with positions (first page and
+    the templates, for titles and tickets)."""
+
+    texts: dict[tuple[str, str], str] = field(default_factory=dict)
+    first_page: list[Item] = field(default_factory=list)
+    templates: list[Item] = field(default_factory=list)
+
+
+def _read_pages(pkg: _Package, doc_root: str) -> _PageText:
     document = pkg.xml(doc_root)
     base = posixpath.dirname(doc_root)
-    texts: dict[tuple[str, str], str] = {}
+    out = _PageText()
     pages = find_all(document, names("Page")) if document is not None else []
     if len(pages) > pkg.limits.max_pdf_pages:
         raise refuse(
@@ -199,19 +312,84 @@ def _page_texts(pkg: _Package, doc_root: str) -> dict[tuple[str, str], str]:
             pages=len(pages),
             limit=pkg.limits.max_pdf_pages,
         )
-    for page in pages:
-        loc = page.get("BaseLoc") or ""
-        path = loc.lstrip("/") if loc.startswith("/") else posixpath.join(base, loc)
-        content = pkg.xml(path) if loc else None
+    for index, page in enumerate(pages):
+        content = _content(pkg, base, page.get("BaseLoc") or "")
         if content is None:
             continue
         page_id = page.get("ID", "")
         for obj in find_all(content, names("TextObject")):
             text = "".join(text_of(code) for code in find_all(obj, names("TextCode")))
             obj_id = obj.get("ID", "")
-            texts[(page_id, obj_id)] = text
-            texts.setdefault(("", obj_id), text)
-    return texts
+            out.texts[(page_id, obj_id)] = text
+            out.texts.setdefault(("", obj_id), text)
+            if index == 0:
+                out.first_page.append(_item(obj, text))
+    out.templates = _template_items(pkg, base, document)
+    out.first_page.extend(out.templates)
+    return out
+
+
+def _content(pkg: _Package, base: str, loc: str) -> ET.Element | None:
+    if not loc:
+        return None
+    path = loc.lstrip("/") if loc.startswith("/") else posixpath.join(base, loc)
+    return pkg.xml(path)
+
+
+def _template_items(
+    pkg: _Package, base: str, document: ET.Element | None
+) -> list[Item]:
+    """Text of the template pages (``Doc_0/Tpls``): declared ones, else any found."""
+    locs = [
+        el.get("BaseLoc") or ""
+        for el in (
+            find_all(document, names("TemplatePage")) if document is not None else []
+        )
+    ]
+    paths = {
+        posixpath.normpath(
+            loc.lstrip("/") if loc.startswith("/") else posixpath.join(base, loc)
+        ).lower()
+        for loc in locs
+        if loc
+    }
+    prefix = posixpath.join(base, "tpls/").lower() if base else "tpls/"
+    paths.update(pkg.paths(lambda p: p.startswith(prefix) and p.endswith(".xml")))
+    items: list[Item] = []
+    for path in sorted(paths)[: pkg.limits.max_pdf_pages]:
+        content = pkg.xml(path)
+        if content is None:
+            continue
+        for obj in find_all(content, names("TextObject")):
+            text = "".join(text_of(code) for code in find_all(obj, names("TextCode")))
+            items.append(_item(obj, text))
+    return items
+
+
+def _item(obj: ET.Element, text: str) -> Item:
+    """A text object's position: its boundary's origin plus the first TextCode's."""
+    try:
+        x, y = (float(v) for v in (obj.get("Boundary") or "0 0").split()[:2])
+    except ValueError:
+        x = y = 0.0
+    code = find(obj, names("TextCode"))
+    if code is not None:
+        try:
+            x += float(code.get("X") or 0)
+            y += float(code.get("Y") or 0)
+        except ValueError:
+            pass
+    return Item(x, y, text)
+
+
+def _printed_title(page: _PageText) -> str:
+    """The first row of the first page or template that names a kind (a title may be
+    drawn one character per text object, so rows are joined first)."""
+    for row in rows_of(page.first_page):
+        text = "".join(item.text for item in row)
+        if kind_from_title(text) is not InvoiceKind.OTHER:
+            return text
+    return ""
 
 
 def _tag_files(pkg: _Package, doc_root: str) -> list[ET.Element]:
@@ -239,12 +417,11 @@ def _resolve(el: ET.Element, texts: dict[tuple[str, str], str]) -> str:
 
 
 def _tags(
-    pkg: _Package, doc_root: str
+    pkg: _Package, doc_root: str, texts: dict[tuple[str, str], str]
 ) -> tuple[dict[str, object], list[ExtractedLine], str]:
     roots = _tag_files(pkg, doc_root)
     if not roots:
         return {}, [], ""
-    texts = _page_texts(pkg, doc_root)
     values: dict[str, object] = {}
     lines: list[ExtractedLine] = []
     title = ""
@@ -287,10 +464,16 @@ def _tag_line(el: ET.Element, texts: dict[tuple[str, str], str]) -> ExtractedLin
 
 def _finish(inv: ExtractedInvoice, title: str) -> None:
     """Kind, red-letter status and totals the sources only imply."""
-    if inv.kind is InvoiceKind.OTHER:
+    titled = kind_from_title(title)
+    if titled is InvoiceKind.GENERAL_MACHINE:
+        # not a VAT invoice, whatever its code says (a 12-digit code may end in 11)
+        if inv.kind is not titled:
+            inv.kind = titled
+            inv.readings["kind"] = PRINTED
+    elif inv.kind is InvoiceKind.OTHER:
         kind = kind_from_code(inv.code)
         if kind is InvoiceKind.OTHER and len(inv.number) == 20 and not inv.code:
-            kind = digital_kind(title)
+            kind = titled if titled in DIGITAL_KINDS else InvoiceKind.OTHER
         if kind is not InvoiceKind.OTHER:
             inv.kind = kind
             inv.readings["kind"] = TRUSTED if inv.code else PRINTED

@@ -4,6 +4,11 @@ Guards: a PDF header and trailer, pdfium must open it (a password means
 ``encrypted_pdf``), at most ``limits.max_pdf_pages`` pages, rendering at a bounded
 pixel count, and a cooperative time limit between steps. A PDF without a text layer
 (a scan) has its first pages rendered and read like a photo.
+
+Pages are read one by one (an invoice continued over 共N页 gives its lines from every
+page and its totals from the last, see ``layout.read_pages``); the QR is decoded from
+the first page that shows one. A rail ticket or air itinerary with an embedded XBRL
+attachment is read from the attachment first and completed from the page.
 """
 
 from __future__ import annotations
@@ -12,23 +17,25 @@ import io
 import math
 from typing import Any
 
-from .errors import refuse
+from .errors import ExtractionError, refuse
 from .image_reader import (
     Deadline,
     apply_qr,
     deadline_for,
     decode_qr,
-    read_page_image,
+    finish_ocr,
+    ocr_page,
 )
-from .layout import TextBox, consistency, read_fields
-from .types import ExtractedInvoice, FieldReading, FieldSource
+from .layout import TextBox, consistency, read_pages
+from .types import TICKET_KINDS, ExtractedInvoice, FieldReading, FieldSource
+from .xbrl import MAX_XBRL_BYTES, is_ticket_xbrl_name, read_ticket_xbrl
 
 DEFAULT_MAX_PAGES = 20
 MAX_RENDER_PIXELS = 8_000_000
 QR_SCALES = (2.0, 1.5, 3.0)  # 144, 108 and 216 dpi
 SCAN_DPI = 200
+MAX_SCANNED_PAGES = 3  # OCR costs about a second a page
 MIN_TEXT_CHARS = 20  # fewer characters than this on every page: a scan
-PAGE_GAP = 50.0  # points between stacked pages in the combined coordinate space
 
 
 def _open(data: bytes) -> Any:
@@ -47,27 +54,21 @@ def _open(data: bytes) -> Any:
         raise refuse("corrupt_pdf") from None
 
 
-def _words(data: bytes, pages: int, deadline: Deadline) -> list[TextBox]:
-    """Words with coordinates from every page, pages stacked top to bottom."""
+def _words(data: bytes, pages: int, deadline: Deadline) -> list[list[TextBox]]:
+    """Words with coordinates, one list per page (each in its page's coordinates)."""
     import pdfplumber
 
-    boxes: list[TextBox] = []
-    offset = 0.0
+    out: list[list[TextBox]] = []
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for page in pdf.pages[:pages]:
                 deadline.check()
-                for w in page.extract_words(x_tolerance=2, y_tolerance=2):
-                    boxes.append(
-                        TextBox(
-                            w["text"],
-                            w["x0"],
-                            w["top"] + offset,
-                            w["x1"],
-                            w["bottom"] + offset,
-                        )
-                    )
-                offset += float(page.height) + PAGE_GAP
+                out.append(
+                    [
+                        TextBox(w["text"], w["x0"], w["top"], w["x1"], w["bottom"])
+                        for w in page.extract_words(x_tolerance=2, y_tolerance=2)
+                    ]
+                )
                 page.close()
     except Exception as exc:  # pdfminer raises many types on hostile input
         if exc.__class__.__name__ in ("ExtractionError", "UnreadableFileError"):
@@ -75,7 +76,7 @@ def _words(data: bytes, pages: int, deadline: Deadline) -> list[TextBox]:
         if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
             raise refuse("encrypted_pdf") from None
         raise refuse("corrupt_pdf") from None
-    return boxes
+    return out
 
 
 def _render(doc: Any, index: int, scale: float) -> Any:
@@ -88,29 +89,83 @@ def _render(doc: Any, index: int, scale: float) -> Any:
         page.close()
 
 
-def _qr_from_pdf(doc: Any, deadline: Deadline) -> Any:
-    for scale in QR_SCALES:
-        deadline.check()
-        found = decode_qr(_render(doc, 0, scale))
-        if found is not None:
-            return found
+def _qr_from_pdf(doc: Any, pages: int, deadline: Deadline) -> Any:
+    """The first invoice QR found, page by page (every page of a multi-page
+    invoice prints the same code; a first page without a legible one is not the
+    end)."""
+    for index in range(pages):
+        for scale in QR_SCALES:
+            deadline.check()
+            found = decode_qr(_render(doc, index, scale))
+            if found is not None:
+                return found
     return None
+
+
+MAX_ATTACHMENTS = 16
+
+
+def _ticket_attachment(data: bytes) -> ExtractedInvoice | None:
+    """A rail or air XBRL instance embedded in the PDF, read as XML (trusted before
+    the page); None when there is none or it cannot be read. Only files named like
+    one are decompressed, and not when they declare more than an XBRL holds (pypdf
+    also caps what one stream may inflate to)."""
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        for index, embedded in enumerate(reader.attachment_list):
+            if index >= MAX_ATTACHMENTS:
+                break
+            if not is_ticket_xbrl_name(embedded.name):
+                continue
+            if (embedded.size or 0) > MAX_XBRL_BYTES:
+                continue
+            content = embedded.content
+            if len(content) > MAX_XBRL_BYTES:
+                continue
+            found = read_ticket_xbrl(content)
+            if found is not None:
+                return found
+    except ExtractionError:
+        raise  # an attachment with a DTD or entities: unsafe, like any XML
+    except Exception:  # odd or hostile name trees: the page is still read
+        return None
+    return None
+
+
+def _merge_attachment(
+    xbrl: ExtractedInvoice, page: ExtractedInvoice
+) -> ExtractedInvoice:
+    """The attachment's values win; the page fills what it lacks (extras key by key)."""
+    for name, reading in page.readings.items():
+        if name == "extras" or name in xbrl.readings:
+            continue
+        setattr(xbrl, name, getattr(page, name))
+        xbrl.readings[name] = reading
+    for key, values in page.extras.items():
+        merged = dict(values)
+        merged.update(xbrl.extras.get(key, {}))
+        xbrl.extras[key] = merged
+    if page.extras and "extras" not in xbrl.readings:
+        xbrl.readings["extras"] = page.readings["extras"]
+    return xbrl
 
 
 def _read_scanned(
     doc: Any, pages: int, limits: Any, deadline: Deadline
 ) -> ExtractedInvoice:
-    last_error = None
-    for index in range(min(pages, 3)):
+    """A scan: the first pages rendered and read by OCR, each on its own (a scanned
+    invoice continued over pages gives its lines from every page, its totals from
+    the last); the first QR found wins over OCR."""
+    qr = None
+    page_boxes = []
+    for index in range(min(pages, MAX_SCANNED_PAGES)):
         deadline.check()
-        img = _render(doc, index, SCAN_DPI / 72)
-        try:
-            return read_page_image(img, limits=limits, deadline=deadline)
-        except Exception as exc:
-            if getattr(exc, "code", "") != "not_an_invoice":
-                raise
-            last_error = exc
-    raise last_error or refuse("not_an_invoice")
+        page_qr, boxes = ocr_page(_render(doc, index, SCAN_DPI / 72), deadline)
+        qr = qr or page_qr
+        page_boxes.append(boxes)
+    return finish_ocr(read_pages(page_boxes, source=FieldSource.OCR), qr)
 
 
 def read_pdf(data: bytes, *, limits: Any = None) -> ExtractedInvoice:
@@ -124,13 +179,18 @@ def read_pdf(data: bytes, *, limits: Any = None) -> ExtractedInvoice:
             raise refuse("corrupt_pdf")
         if pages > max_pages:
             raise refuse("too_many_pages", unsafe=True, pages=pages, limit=max_pages)
-        boxes = _words(data, pages, deadline)
-        if sum(len(b.text) for b in boxes) < MIN_TEXT_CHARS:
+        page_boxes = _words(data, pages, deadline)
+        if sum(len(b.text) for boxes in page_boxes for b in boxes) < MIN_TEXT_CHARS:
             return _read_scanned(doc, pages, limits, deadline)
-        inv, _lines = read_fields(boxes, source=FieldSource.PDF_TEXT)
+        inv = read_pages(page_boxes, source=FieldSource.PDF_TEXT)
         for name, reading in inv.readings.items():
             inv.readings[name] = FieldReading(reading.source, 0.95 * reading.confidence)
-        qr = _qr_from_pdf(doc, deadline)
+        if inv.kind in TICKET_KINDS:
+            deadline.check()
+            xbrl = _ticket_attachment(data)
+            if xbrl is not None and xbrl.kind is inv.kind:
+                inv = _merge_attachment(xbrl, inv)
+        qr = _qr_from_pdf(doc, pages, deadline)
     finally:
         doc.close()
     if qr is not None:

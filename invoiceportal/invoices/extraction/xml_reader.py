@@ -2,7 +2,21 @@
 
 Element names are matched defensively (see ``xmltools``); sections are used when present
 and the whole document otherwise, never descending into line items for header fields.
-A legacy e-invoice XML (``original_invoice.xml`` on its own) is read too.
+A legacy e-invoice XML (``original_invoice.xml`` on its own) and a rail or air ticket's
+XBRL instance (``xbrl``) are read too.
+
+Kind: the GeneralOrSpecialVAT label; a 数电 invoice without one (real toll invoices
+carry no InherentLabel at all) is an ordinary 数电 invoice.
+
+Special business data goes to ``extras``. Toll invoices (``SpecificInformation/Toll``;
+element spellings vary, matched loosely: plate, vehicle type, passage start and end)::
+
+    {"toll": {"plate": "浙A12345", "vehicle_type": "一型客车",
+              "passages": [{"plate": "浙A12345", "vehicle_type": "一型客车",
+                            "from": "2024-05-01", "to": "2024-05-03"}]}}
+
+``plate`` and ``vehicle_type`` at the top are the first passage's; a key is present
+only when the document gives a value; dates are ``YYYY-MM-DD``.
 """
 
 from __future__ import annotations
@@ -16,6 +30,7 @@ from .kinds import digital_kind
 from .legacy_xml import LEGACY_NS, is_legacy_invoice, read_legacy_root
 from .safety import safe_parse_xml
 from .types import (
+    DIGITAL_KINDS,
     ExtractedInvoice,
     ExtractedLine,
     FieldReading,
@@ -29,7 +44,8 @@ from .values import (
     parse_rate,
     red_reference,
 )
-from .xmltools import either, find, find_all, find_text, names, norm, text_of
+from .xbrl import read_ticket_xbrl
+from .xmltools import either, find, find_all, find_text, names, norm, text_of, walk
 
 __all__ = ["LEGACY_NS", "parse_einvoice_root", "read_xml"]
 
@@ -37,6 +53,9 @@ ITEMS = names("IssuItemInformation", "IssueItemInformation", "ItemInformation")
 SPECIFIC = names("SpecificInformation")
 SKIP = ITEMS | SPECIFIC
 _NUMBER = re.compile(r"^\d{20}$|^\d{8}$")
+_DIGITAL = re.compile(r"^\d{20}$")
+_PLATE_NAMES = names("CarNo", "CarNumber", "VehicleNo", "VehicleNumber", "LicenseNo")
+_MAX_PASSAGES = 200
 
 
 class _Doc:
@@ -59,6 +78,11 @@ def read_xml(data: bytes) -> ExtractedInvoice:
     root = safe_parse_xml(data)
     if is_legacy_invoice(root):
         return read_legacy_root(root, source=FieldSource.XML)
+    if norm(root.tag) == "xbrl":
+        ticket = read_ticket_xbrl(data)
+        if ticket is None:
+            raise refuse("not_an_invoice")
+        return ticket
     return parse_einvoice_root(root)
 
 
@@ -109,7 +133,10 @@ def parse_einvoice_root(root: ET.Element) -> ExtractedInvoice:
     )
     put("drawer", _basic(doc, "Drawer", "Issuer", "InvoiceClerk"))
     put("remarks", find_text(doc.root, names("Remark", "Remarks", "Note"), ITEMS))
-    put("kind", _kind(doc))
+    put("kind", _kind(doc, inv.number))
+    extras = _extras(doc)
+    if extras:
+        put("extras", extras)
     is_red, red_known = _red(doc, inv)
     if red_known:
         put("is_red", is_red)
@@ -163,12 +190,70 @@ def _label(doc: _Doc, label: str) -> tuple[str, str]:
     return code.upper(), name
 
 
-def _kind(doc: _Doc) -> InvoiceKind | None:
+def _kind(doc: _Doc, number: str) -> InvoiceKind | None:
     code, name = _label(doc, "GeneralOrSpecialVAT")
     kind = digital_kind(code)
     if kind is InvoiceKind.OTHER:
         kind = digital_kind(name)
-    return None if kind is InvoiceKind.OTHER else kind
+    if kind is InvoiceKind.OTHER and not code and not name and _DIGITAL.match(number):
+        # no label at all (toll and other special-business 数电 invoices): ordinary
+        kind = InvoiceKind.DIGITAL_ORDINARY
+    return kind if kind in DIGITAL_KINDS else None
+
+
+# --- special business data ---------------------------------------------------------
+
+
+def _toll_key(tag: object) -> str:
+    """Which toll datum an element holds ('' for none), from its loose name."""
+    n = norm(tag)
+    raw = tag if isinstance(tag, str) else ""
+    if "plate" in n or n in _PLATE_NAMES or "车牌" in raw:
+        return "plate"
+    if "vehicletype" in n or "typeofvehicle" in n or "cartype" in n or "车型" in raw:
+        return "vehicle_type"
+    dated = "date" in n or "time" in n or "日期" in raw
+    if dated and ("start" in n or "begin" in n or "起" in raw):
+        return "from"
+    if dated and ("end" in n or "finish" in n or "止" in raw):
+        return "to"
+    return ""
+
+
+def _toll(specific: ET.Element) -> dict[str, object]:
+    scopes = [
+        el for el in walk(specific) if "toll" in norm(el.tag) or "通行" in str(el.tag)
+    ]
+    passages: list[dict[str, str]] = []
+    for scope in scopes:
+        for record in walk(scope):
+            passage: dict[str, str] = {}
+            for child in record:
+                key = _toll_key(child.tag)
+                value = text_of(child) if len(child) == 0 else ""
+                if key in ("from", "to"):
+                    day = parse_date(value)
+                    value = day.isoformat() if day else ""
+                if key and value and key not in passage:
+                    passage[key] = value
+            if passage:
+                passages.append(passage)
+        if passages:
+            break
+    if not passages:
+        return {}
+    toll: dict[str, object] = {
+        key: passages[0][key] for key in ("plate", "vehicle_type") if key in passages[0]
+    }
+    toll["passages"] = passages[:_MAX_PASSAGES]
+    return toll
+
+
+def _extras(doc: _Doc) -> dict[str, object]:
+    if doc.specific is None:
+        return {}
+    toll = _toll(doc.specific)
+    return {"toll": toll} if toll else {}
 
 
 def _red(doc: _Doc, inv: ExtractedInvoice) -> tuple[bool, bool]:

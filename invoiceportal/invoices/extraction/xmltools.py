@@ -4,6 +4,7 @@ prefixes, and ignoring '-', '_' and spaces ('TotalTax-includedAmount' ==
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 
@@ -68,3 +69,47 @@ def find_text(
 def either(el: ET.Element | None, fallback: ET.Element) -> ET.Element:
     """``el`` unless it is None (an Element's truth value counts its children)."""
     return fallback if el is None else el
+
+
+# --- repairing lower-trust parts ---------------------------------------------------
+
+_EMPTY_PREFIX_DECL = re.compile(rb"\s+xmlns:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*')")
+_EMPTY_PREFIX_TAG = re.compile(rb"<(/?):(?=[A-Za-z_])")
+_ELEMENT_PREFIX = re.compile(rb"</?([A-Za-z_][\w.-]*):[A-Za-z_]")
+_ATTRIBUTE_PREFIX = re.compile(rb"\s([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*\s*=\s*[\"']")
+_DECLARED_PREFIX = re.compile(rb"xmlns:([A-Za-z_][\w.-]*)\s*=")
+_ROOT_START = re.compile(rb"<[A-Za-z_][\w.:-]*")
+KNOWN_PREFIXES = {
+    b"ofd": b"http://www.ofdspec.org/2016",
+    b"fp": b"http://www.edrm.org.cn/schema/e-invoice/2019",
+}
+MAX_REPAIRED_PREFIXES = 16
+
+
+def repair_xml(data: bytes) -> bytes | None:
+    """Fix the namespace damage real invoice producers leave in lower-trust parts, or
+    None when there is nothing we know how to fix.
+
+    Two repairs, both seen in real legacy e-invoice OFDs (``Doc_0/Tags/CustomTag.xml``):
+    an empty prefix (``<:eInvoice xmlns:="">`` becomes ``<eInvoice>``) and prefixes used
+    without a declaration (``ofd:`` gets declared on the root element). Only namespace
+    syntax changes: the result must still go through ``safety.safe_parse_xml``, which
+    refuses DTDs, entities and external references exactly as for any other XML.
+    """
+    fixed = _EMPTY_PREFIX_DECL.sub(b"", data)
+    fixed = _EMPTY_PREFIX_TAG.sub(rb"<\1", fixed)
+    used = set(_ELEMENT_PREFIX.findall(fixed)) | set(_ATTRIBUTE_PREFIX.findall(fixed))
+    declared = set(_DECLARED_PREFIX.findall(fixed))
+    missing = sorted(p for p in used - declared if p.lower() not in (b"xml", b"xmlns"))
+    if len(missing) > MAX_REPAIRED_PREFIXES:
+        return None
+    if missing:
+        root = _ROOT_START.search(fixed)
+        if root is None:
+            return None
+        decls = b"".join(
+            b' xmlns:%s="%s"' % (p, KNOWN_PREFIXES.get(p, b"urn:undeclared:" + p))
+            for p in missing
+        )
+        fixed = fixed[: root.end()] + decls + fixed[root.end() :]
+    return None if fixed == data else fixed

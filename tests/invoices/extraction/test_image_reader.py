@@ -147,3 +147,28 @@ def test_an_image_format_we_do_not_accept_is_refused():
 
 def test_a_blank_page_is_not_an_invoice():
     assert _refusal(_png((800, 600))).code == "not_an_invoice"
+
+
+def test_the_qr_of_a_noisy_photo_is_kept_as_the_payload_screening_compares():
+    truth = _truth(106, InvoiceKind.E_ORDINARY)
+
+    got = read_image(make_image(truth, noise=0.5, rotation=3, fmt="JPEG"))
+
+    assert got.qr_payload.rstrip(",") == truth.qr_payload.rstrip(",")
+    assert got.readings["qr_payload"] == got.readings["number"]
+    assert got.readings["qr_payload"].source is FieldSource.QR
+
+
+def test_a_photographed_rail_ticket_keeps_its_kind_and_its_qr():
+    from tests.docgen.variants_pdf import rail_ticket
+
+    pdf, truth = rail_ticket(3)
+    out = io.BytesIO()
+    render_page(pdf, dpi=200).save(out, "PNG")
+
+    got = read_image(out.getvalue())
+
+    assert got.kind is InvoiceKind.RAIL_TICKET  # the QR type does not override it
+    assert got.qr_payload == truth.qr_payload
+    assert (got.number, got.total_amount) == (truth.number, truth.total_amount)
+    assert got.readings["total_amount"].source is FieldSource.QR

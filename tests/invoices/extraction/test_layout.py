@@ -15,6 +15,7 @@ from invoiceportal.invoices.extraction.layout import (
     fold_value,
     group_lines,
     read_fields,
+    read_pages,
 )
 from invoiceportal.invoices.extraction.types import FieldSource, InvoiceKind
 
@@ -259,3 +260,115 @@ def test_consistency_lowers_confidence_when_totals_disagree():
     consistency(inv)
 
     assert inv.readings["total_amount"].confidence < before
+
+
+def _legacy_bottom_page(*, seller_label: bool) -> list[TextBox]:
+    """A legacy e-invoice: buyer on top, seller block below 价税合计 beside 备注."""
+    return [
+        box("增值税电子普通发票", 200, 5),
+        box("发票代码：033002000211", 460, 10),
+        box("发票号码：00312345", 460, 25),
+        box("开票日期：2020年11月02日", 460, 40),
+        *vertical("购买方", 20, 80),
+        box("名称：杭州星辰科技有限公司", 45, 80),
+        box("纳税人识别号：914403001922038216", 45, 95),
+        box("价税合计（大写）", 20, 250),
+        box("壹佰圆整", 150, 250),
+        box("（小写）", 420, 250),
+        box("¥100.00", 470, 250),
+        *(vertical("销售方", 20, 275) if seller_label else []),
+        box("名称：浙江新源商贸有限公司", 45, 275),
+        box("纳税人识别号：92522726MA7GNHJ07M", 45, 290),
+        *vertical("备注", 380, 275),
+        box("工程名称：滨江一期", 400, 275),
+    ]
+
+
+@pytest.mark.parametrize("seller_label", [True, False])
+def test_the_block_below_the_total_is_the_sellers_even_without_its_label(
+    seller_label,
+):
+    inv, _ = read_fields(
+        _legacy_bottom_page(seller_label=seller_label), source=FieldSource.OCR
+    )
+
+    assert inv.buyer_name == "杭州星辰科技有限公司"
+    assert inv.buyer_tax_id == "914403001922038216"
+    assert inv.seller_name == "浙江新源商贸有限公司"  # not the 工程名称 in 备注
+    assert inv.seller_tax_id == "92522726MA7GNHJ07M"
+    assert inv.remarks == "工程名称：滨江一期"
+
+
+def _page(number: int, of: int, rows: list[tuple[str, str, str]], *, last: bool):
+    boxes = [
+        box("电子发票（普通发票）", 250, 20),
+        box(f"共{of}页 第{number}页", 250, 40),
+        box("发票号码：24952000000031722382", 460, 15),
+        box("开票日期：2024年03月15日", 460, 35),
+        *vertical("购买方信息", 20, 70),
+        *vertical("销售方信息", 340, 70),
+        box("名称：小米科技（北京）有限公司", 45, 75),
+        box("名称：北京东方信息技术有限公司", 365, 75),
+        box("项目名称", 60, 150),
+        box("单位", 240, 150),
+        box("数量", 280, 150),
+        box("单价", 350, 150),
+        box("金额", 430, 150),
+        box("税率/征收率", 480, 150),
+        box("税额", 590, 150),
+    ]
+    y = 165
+    for name, amount, tax in rows:
+        boxes += [
+            box(name, 20, y),
+            box(amount, 441, y, w=45),
+            box("6%", 490, y),
+            box(tax, 600, y),
+        ]
+        y += 15
+    if last:
+        boxes += [
+            box("合", 60, 225),
+            box("计", 90, 225),
+            box("¥300.00", 430, 225),
+            box("¥18.00", 590, 225),
+            box("价税合计（大写）", 20, 250),
+            box("叁佰壹拾捌圆整", 150, 250),
+            box("（小写）", 420, 250),
+            box("¥318.00", 470, 250),
+        ]
+    else:
+        boxes += [box("小", 60, 225), box("计", 90, 225), box("¥200.00", 430, 225)]
+        boxes += [box("价税合计（大写）", 20, 250), box("（小写）", 420, 250)]
+    return boxes
+
+
+def test_pages_are_read_apart_lines_joined_and_totals_taken_from_the_last():
+    meal = ("*餐饮服务*餐费", "100.00", "6.00")
+    pages = [
+        _page(1, 2, [meal, meal], last=False),
+        _page(2, 2, [("*住宿服务*住宿费", "100.00", "6.00")], last=True),
+    ]
+
+    inv = read_pages(pages, source=FieldSource.PDF_TEXT)
+
+    assert [ln.name for ln in inv.lines] == ["*餐饮服务*餐费"] * 2 + [
+        "*住宿服务*住宿费"
+    ]
+    assert (inv.amount, inv.tax_amount, inv.total_amount) == (
+        Decimal("300.00"),
+        Decimal("18.00"),
+        Decimal("318.00"),
+    )
+    assert inv.total_in_words == "叁佰壹拾捌圆整"
+    assert inv.number == "24952000000031722382"
+    assert inv.seller_name == "北京东方信息技术有限公司"
+
+
+def test_a_continued_pages_subtotal_row_is_not_a_line():
+    page = _page(1, 2, [("*餐饮服务*餐费", "100.00", "6.00")], last=False)
+
+    inv, _ = read_fields(page, source=FieldSource.PDF_TEXT)
+
+    assert [ln.amount for ln in inv.lines] == [Decimal("100.00")]
+    assert inv.amount is None and inv.total_amount is None

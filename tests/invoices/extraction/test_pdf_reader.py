@@ -176,3 +176,23 @@ def test_reading_stops_at_the_time_limit():
     error = _refusal(make_pdf(_truth(1)), limits=Hurried())
 
     assert error.code == "extraction_timeout"
+
+
+def test_the_qr_of_a_scanned_pdf_is_kept_as_the_payload():
+    truth = _truth(6, InvoiceKind.E_SPECIAL)
+
+    got = read_pdf(make_pdf(truth, scanned=True))
+
+    assert got.qr_payload.rstrip(",") == truth.qr_payload.rstrip(",")
+    assert got.readings["qr_payload"].source is FieldSource.QR
+
+
+def test_a_scanned_multipage_invoice_gives_the_lines_of_every_page():
+    from tests.docgen.variants_pdf import invoice_with_lines
+
+    truth = invoice_with_lines(random.Random(31), InvoiceKind.DIGITAL_ORDINARY, 6)
+
+    got = read_pdf(make_pdf(truth, scanned=True, pages=2))
+
+    assert len(got.lines) == 6
+    assert field_diff(truth, got, loose=True) == {}

@@ -12,6 +12,7 @@ from reviews.checks.catalog import RULES, RULES_BY_CODE, default_rules
 
 EXPECTED_DEFAULTS = {
     "identity.format": Action.REVIEW,
+    "kind.general_machine": Action.REVIEW,
     "parties.buyer_tax_id": Action.REJECT,
     "parties.buyer_name": Action.REVIEW,
     "parties.tax_id_form": Action.REVIEW,
@@ -27,6 +28,7 @@ EXPECTED_DEFAULTS = {
     "dates.max_age": Action.REVIEW,
     "redletter.not_expense": Action.REJECT,
     "qr.consistent": Action.REVIEW,
+    "tickets.deductible_vat": Action.INFO,
     "duplicates.exact": Action.REJECT,
     "duplicates.near": Action.REVIEW,
     "duplicates.file_hash": Action.REVIEW,

@@ -10,7 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from invoiceportal.invoices.extraction.types import FieldReading, FieldSource
+from invoiceportal.invoices.extraction.types import (
+    FieldReading,
+    FieldSource,
+    InvoiceKind,
+)
 from reviews.checks import runner
 from reviews.checks.base import (
     Action,
@@ -346,7 +350,7 @@ def test_results_are_in_catalog_order_with_severity_none_when_not_failed() -> No
 def _worst_cases():
     yield (
         digital_special(
-            kind="other",
+            kind=InvoiceKind.OTHER,
             buyer_tax_id="914403001922038216",
             buyer_name="别人",
             seller_tax_id="91500102563638729E",
@@ -393,6 +397,13 @@ def _worst_cases():
         digital_special(issue_date=dt.date(2020, 1, 1)),
         context(registry=registry(issue_date=dt.date(2020, 1, 1))),
     )
+    # a 通用机打发票, and a rail e-ticket that names no passenger
+    general = InvoiceKind.GENERAL_MACHINE
+    yield digital_special(kind=general, code="144031900110"), context()
+    yield (
+        digital_special(kind=InvoiceKind.RAIL_TICKET, lines=[], extras={"rail": {}}),
+        context(),
+    )
 
 
 def test_every_rule_can_fail_with_a_bilingual_what_and_how() -> None:
@@ -403,6 +414,8 @@ def test_every_rule_can_fail_with_a_bilingual_what_and_how() -> None:
             json.dumps(outcome.details)  # stored in a JSON column
             if not outcome.failed:
                 continue
+            # a failure of the rule itself, not a crash (which also fails)
+            assert "failed to run" not in outcome.message_en, (code, outcome.details)
             seen.add(code)
             # what is wrong, then what to do: at least two sentences in each language
             assert len(re.findall(r"[.:!?]\s", outcome.message_en + " ")) >= 2, (
