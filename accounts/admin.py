@@ -1,20 +1,114 @@
+"""Django admin for users and organizations: read-only except for superusers, and
+every superuser change audited in the transaction of the change. Nothing is deleted
+here (deactivate instead: invoices and the audit trail point at these rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+
+from invoiceportal.audit.services import audit_record
+from invoiceportal.common.middleware import client_address
 
 from .models import Organization, User
 from .services import user_sync_groups
+from .tokens import api_tokens_revoke
+
+AUDITED_FIELDS = {
+    "user": (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "organization",
+        "language",
+        "phone",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+    ),
+    "organization": ("name", "tax_id", "is_active"),
+}
+
+
+def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    values = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        values[name] = getattr(obj, field.attname)
+    return values
+
+
+class SuperuserWriteAdmin(admin.ModelAdmin):
+    """Staff who are not superusers may at most look; superusers change through
+    audited saves; nobody deletes."""
+
+    audit_kind = ""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: Any, change: bool
+    ) -> None:
+        fields = AUDITED_FIELDS[self.audit_kind]
+        with transaction.atomic():
+            before = None
+            if change:
+                stored = type(obj).objects.select_for_update().get(pk=obj.pk)
+                before = _snapshot(stored, fields)
+            super().save_model(request, obj, form, change)
+            after = _snapshot(obj, fields)
+            self.after_save(obj, before, after)
+            audit_record(
+                actor=request.user,
+                action=f"{self.audit_kind}.{'update' if change else 'create'}",
+                obj=obj,
+                data={
+                    "via": "django_admin",
+                    "address": client_address(request),
+                    "changed": sorted(form.changed_data),
+                    "before": (
+                        {k: v for k, v in before.items() if v != after[k]}
+                        if before
+                        else None
+                    ),
+                    "after": (
+                        {k: v for k, v in after.items() if not before or v != before[k]}
+                    ),
+                },
+            )
+
+    def after_save(
+        self, obj: Any, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> None:
+        """Side effects of a change, inside its transaction."""
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(SuperuserWriteAdmin):
+    audit_kind = "organization"
     list_display = ("name", "tax_id", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "tax_id")
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SuperuserWriteAdmin, BaseUserAdmin):
+    audit_kind = "user"
     list_display = ("username", "email", "role", "organization", "is_active")
     list_filter = ("role", "is_active", "organization")
     list_select_related = ("organization",)
@@ -27,6 +121,34 @@ class UserAdmin(BaseUserAdmin):
         (_("Portal"), {"fields": ("role", "organization", "language")}),
     )
 
+    def after_save(
+        self, obj: Any, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> None:
+        if before and before["is_active"] and not after["is_active"]:
+            api_tokens_revoke(user=obj)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         user_sync_groups(form.instance)
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """A superuser setting a password here: audited with the change, and the
+        user's API tokens revoked."""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = User.objects.select_for_update().get(pk=unquote(id))
+                revoked = api_tokens_revoke(user=user)
+                audit_record(
+                    actor=request.user,
+                    action="user.password_set",
+                    obj=user,
+                    data={
+                        "via": "django_admin",
+                        "address": client_address(request),
+                        "tokens_revoked": revoked,
+                    },
+                )
+        return response

@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from . import signals  # noqa: F401 - audits sign-ins and refused sign-ins
         from .api import schema  # noqa: F401 - registers the OpenAPI auth schemes
         from .roles import sync_role_groups
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from invoiceportal.common.models import TimeStampedModel
@@ -52,10 +53,25 @@ class User(AbstractUser):
         default=settings.LANGUAGE_CODE,
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Raised by "sign out everywhere": every session signed in before ends (it is part
+    # of the session hash, like the password).
+    auth_epoch = models.PositiveIntegerField(_("sign-in generation"), default=0)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         permissions = [(p.value, label) for p, label in PERMISSION_LABELS.items()]
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password), extended with
+        ``auth_epoch`` once it was raised, so existing sessions survive until then."""
+        if not self.auth_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.auth_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def effective_role(self) -> str:

@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from invoiceportal.audit.services import audit_record
+from invoiceportal.common.errors import ApplicationError, PermissionDeniedError
 
+from .access import user_permissions_invalidate
+from .lockout import lockout_clear_for_username
 from .models import Organization, User
 from .roles import Role, group_name
+from .tokens import api_tokens_revoke
 from .validators import validate_uscc
 
 USER_FIELDS = ("email", "first_name", "last_name", "phone", "language", "is_active")
@@ -95,28 +108,76 @@ def user_sync_groups(user: User) -> None:
     if user.is_staff != is_staff:
         user.is_staff = is_staff
         User.objects.filter(pk=user.pk).update(is_staff=is_staff)
+    user_id = user.pk
+    transaction.on_commit(lambda: user_permissions_invalidate(user_id))
+
+
+def _is_superuser(actor: User | None) -> bool:
+    return bool(actor is not None and getattr(actor, "is_superuser", False))
+
+
+def _check_may_manage(actor: User | None, target: User) -> None:
+    """An administrator never edits a superuser; only a superuser (or the system,
+    ``actor=None``) does. Everyone may edit their own profile."""
+    if actor is None or actor.pk == target.pk or not target.is_superuser:
+        return
+    if not _is_superuser(actor):
+        raise PermissionDeniedError(
+            _("Only a superuser may change a superuser's account."),
+            code="superuser_protected",
+        )
+
+
+def _validated_password(password: str, user: User) -> str:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    return password
 
 
 def user_create(
     *,
     actor: User | None,
     username: str,
-    password: str,
+    password: str | None = None,
     role: str = Role.SUBMITTER,
     organization: Organization | None = None,
     **fields: Any,
 ) -> User:
+    """Create a user. Without ``password`` the user gets an unusable one and an
+    email with a one-time link to choose it. Only a superuser (or the system) may give
+    an initial password, for provisioning scripts; it is audited as such."""
     _check_role_organization(role, organization)
     extra = {k: v for k, v in fields.items() if k in USER_FIELDS}
     candidate = User(username=username, role=role, organization=organization, **extra)
-    try:
-        validate_password(password, user=candidate)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+    if password and actor is not None and not _is_superuser(actor):
+        raise ValidationError(
+            {
+                "password": _(
+                    "Only a superuser may give an initial password. Leave it empty: "
+                    "the user receives an email with a link to choose one."
+                )
+            }
+        )
+    if password:
+        _validated_password(password, candidate)
+    elif not candidate.email:
+        raise ValidationError(
+            {
+                "email": _(
+                    "An email address is needed to send the link that lets the user "
+                    "choose a password."
+                )
+            }
+        )
     with transaction.atomic(durable=True):
         if User.objects.filter(username__iexact=username).exists():
             raise ValidationError({"username": _("This username is already taken.")})
-        candidate.set_password(password)
+        if password:
+            candidate.set_password(password)
+        else:
+            candidate.set_unusable_password()
         candidate.save()
         user_sync_groups(candidate)
         audit_record(
@@ -127,17 +188,33 @@ def user_create(
                 "username": username,
                 "role": role,
                 "organization": organization.pk if organization else None,
+                "initial_password": bool(password),
+                "password_link_sent": not password,
             },
         )
+        if not password:
+            _queue_password_link(candidate, first=True)
     return candidate
 
 
 def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
-    password = changes.pop("password", None)
+    """Change a user's profile, role, organization or active flag. Passwords are never
+    set here: the owner changes theirs, others get a link (``user_send_password_link``).
+    Deactivating a user revokes their API tokens."""
+    if changes.get("password"):
+        raise ValidationError(
+            {
+                "password": _(
+                    "Passwords are not set for someone else. Send the user a link "
+                    "to choose a new password instead."
+                )
+            }
+        )
     allowed = {*USER_FIELDS, "role", "organization"}
     changes = {k: v for k, v in changes.items() if k in allowed}
     with transaction.atomic(durable=True):
         locked = User.objects.select_for_update().get(pk=user.pk)
+        _check_may_manage(actor, locked)
         before = {
             k: (
                 getattr(locked, k).pk
@@ -149,14 +226,11 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
         for key, value in changes.items():
             setattr(locked, key, value)
         _check_role_organization(locked.role, locked.organization)
-        if password:
-            try:
-                validate_password(password, user=locked)
-            except ValidationError as exc:
-                raise ValidationError({"password": exc.messages}) from exc
-            locked.set_password(password)
         locked.save()
         user_sync_groups(locked)
+        revoked = 0
+        if before.get("is_active") and not locked.is_active:
+            revoked = api_tokens_revoke(user=locked)
         after = {
             k: (v.pk if k == "organization" and v is not None else v)
             for k, v in changes.items()
@@ -165,9 +239,149 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
             actor=actor,
             action="user.update",
             obj=locked,
-            data={"before": before, "after": after, "password_changed": bool(password)},
+            data={"before": before, "after": after, "tokens_revoked": revoked},
         )
     return locked
+
+
+def _password_link(user: User) -> str:
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def _queue_password_link(user: User, *, first: bool) -> None:
+    """Mail a one-time link to choose a password, after the commit. The link is
+    Django's password-reset token: it stops working once the password changed."""
+    user_id = user.pk
+
+    def send() -> None:
+        target = User.objects.get(pk=user_id)
+        with translation.override(target.language or settings.LANGUAGE_CODE):
+            context = {"user": target, "link": _password_link(target), "first": first}
+            subject = "".join(
+                render_to_string(
+                    "registration/set_password_subject.txt", context
+                ).splitlines()
+            )
+            body = render_to_string("registration/set_password_email.txt", context)
+        send_mail(subject, body, None, [target.email])
+
+    transaction.on_commit(send)
+
+
+def user_send_password_link(*, actor: User | None, user: User) -> User:
+    """An administrator's way to let someone (back) in: a one-time link by email."""
+    with transaction.atomic(durable=True):
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        _check_may_manage(actor, locked)
+        if not locked.email:
+            raise ValidationError(
+                {
+                    "email": _(
+                        "This user has no email address. Add one, then send the link."
+                    )
+                }
+            )
+        if not locked.is_active:
+            raise ApplicationError(
+                _("This account is disabled. Activate it before sending a link."),
+                code="user_inactive",
+            )
+        audit_record(actor=actor, action="user.password_link_sent", obj=locked, data={})
+        _queue_password_link(locked, first=False)
+    return locked
+
+
+PASSWORD_EVENTS = {
+    "change": "user.password_change",
+    "reset": "user.password_reset",
+}
+
+
+def user_password_set(
+    *, actor: User | None, user: User, password: str, reason: str, address: str = ""
+) -> User:
+    """The owner's own password: changed on the page (``actor`` is the user) or
+    chosen through an emailed link (``reason="reset"``, the link proved the owner).
+    Every API token of the user is revoked; other sessions end with the old password
+    hash. Nobody sets another person's password here."""
+    if reason not in PASSWORD_EVENTS:
+        raise ValueError(f"unknown password event {reason!r}")
+    if actor is not None and actor.pk != user.pk:
+        raise PermissionDeniedError(
+            _("Only the account's owner chooses its password."),
+            code="permission_denied",
+        )
+    with transaction.atomic(durable=True):
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        _validated_password(password, locked)
+        locked.set_password(password)
+        locked.save(update_fields=["password"])
+        revoked = api_tokens_revoke(user=locked)
+        audit_record(
+            actor=locked,
+            action=PASSWORD_EVENTS[reason],
+            obj=locked,
+            data={"address": address, "tokens_revoked": revoked},
+        )
+    if reason == "reset":
+        lockout_clear_for_username(locked.get_username())
+    user.password = locked.password
+    return locked
+
+
+def user_sign_out_everywhere(*, user: User, address: str = "") -> User:
+    """End every session of the user (on every device) and revoke every API token."""
+    with transaction.atomic(durable=True):
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.auth_epoch = F("auth_epoch") + 1
+        locked.save(update_fields=["auth_epoch"])
+        locked.refresh_from_db(fields=["auth_epoch"])
+        revoked = api_tokens_revoke(user=locked)
+        audit_record(
+            actor=locked,
+            action="auth.sign_out_everywhere",
+            obj=locked,
+            data={"address": address, "tokens_revoked": revoked},
+        )
+    user.auth_epoch = locked.auth_epoch
+    return locked
+
+
+def auth_sign_in_record(*, user: User, address: str, via: str) -> None:
+    """Audit a successful sign-in (page, Django admin)."""
+    with transaction.atomic():
+        audit_record(
+            actor=user,
+            action="auth.sign_in",
+            obj=user,
+            data={"address": address, "via": via},
+        )
+
+
+def auth_sign_in_failed_record(
+    *, username: str, address: str, via: str, locked: bool
+) -> None:
+    """Audit a refused sign-in: wrong credentials, or a lock in force."""
+    known = User.objects.filter(username=username[:150]).first() if username else None
+    with transaction.atomic():
+        audit_record(
+            actor=None,
+            action="auth.sign_in_failed",
+            obj=known,
+            data={
+                "username": username[:150],
+                "address": address,
+                "via": via,
+                "locked": locked,
+            },
+        )
 
 
 def user_set_language(*, user: User, language: str) -> User:

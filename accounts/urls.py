@@ -8,6 +8,11 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "sign-out-everywhere/",
+        views.sign_out_everywhere,
+        name="sign_out_everywhere",
+    ),
     path("profile/", views.profile, name="profile"),
     path("language/", views.set_language, name="set_language"),
     path("administration/", views.admin_home, name="admin_home"),

@@ -8,9 +8,11 @@ Tests use ``invoiceportal.settings_test``, which builds on this module.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -55,7 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "axes",
+    "csp",
     "invoiceportal.common",
     "invoiceportal.audit",
     "accounts",
@@ -74,6 +77,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "invoiceportal.common.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -145,15 +150,38 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login throttling (django-axes): lock a username, or an address, after repeated
-# failures; the lock lifts by itself after the cool-off.
+# Reverse proxies in front of the portal that append to X-Forwarded-For. The client
+# address (throttling, lockout, audit) is the PROXY_COUNT-th entry from the right;
+# 0 means REMOTE_ADDR is the client (invoiceportal.common.middleware.client_address).
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+
+# Login throttling (django-axes): lock a username *from one address* after repeated
+# failures, and an address on its own only after far more (many users behind one
+# office NAT). The lock lifts by itself after the cool-off, or with a password reset.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
 AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_COOLOFF_HOURS", "0.25"))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "accounts.lockout.PortalAxesHandler"
+AXES_CLIENT_IP_CALLABLE = "invoiceportal.common.middleware.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
 AXES_VERBOSE = False
+
+# Sessions: submitters keep theirs for SESSION_HOURS; staff roles (reviewers,
+# supervisors, administrators) for STAFF_SESSION_HOURS, set at sign-in.
+SESSION_COOKIE_AGE = int(float(os.environ.get("SESSION_HOURS", "72")) * 3600)
+STAFF_SESSION_SECONDS = int(float(os.environ.get("STAFF_SESSION_HOURS", "9")) * 3600)
+
+# API tokens (django-rest-knox): one per client, stored hashed, expiring; revoked on
+# password change or reset, deactivation and "sign out everywhere".
+API_TOKEN_TTL_HOURS = float(os.environ.get("API_TOKEN_TTL_HOURS", "24"))
+API_TOKEN_LIMIT_PER_USER = int(os.environ.get("API_TOKEN_LIMIT_PER_USER", "10"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -215,6 +243,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "invoiceportal.common.api.exception_handler",
+    # The browsable API is a development aid; production answers JSON only.
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
+    ],
+    "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("TOKEN_THROTTLE", "10/min")},
 }
 SPECTACULAR_SETTINGS = {
@@ -227,6 +261,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+# The OpenAPI schema and its docs page: public in development, signed-in users only in
+# production (accounts.access.SchemaAccess reads this per request).
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", not PRODUCTION)
 
 # --- Forms --------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -257,6 +294,23 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"  # a document view that must be framed opts in per view
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts only from the portal itself or with the
+# response's nonce; no inline event handlers; nothing framed from elsewhere. Inline
+# style attributes stay allowed (Bootstrap layouts use them; they run no code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -291,3 +345,20 @@ if os.environ.get("VERIFIER_URL"):
 # An invoice still in received/screening after this long is re-queued by the sweep.
 SCREENING_STUCK_MINUTES = int(os.environ.get("SCREENING_STUCK_MINUTES", "10"))
 SCREENING_SWEEP_LIMIT = int(os.environ.get("SCREENING_SWEEP_LIMIT", "500"))
+
+# --- Audit log ------------------------------------------------------------------------
+# The audit chain is keyed (HMAC) with a key kept outside the database: AUDIT_HMAC_KEY
+# is required in production (elsewhere it is derived from SECRET_KEY, so rotating
+# SECRET_KEY would make the keyed entries fail verification). Never change it once
+# entries exist. Signed checkpoints of the chain's head are appended to a file in
+# AUDIT_CHECKPOINT_DIR (ship it off the host) and logged, every few minutes.
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
+if PRODUCTION and not AUDIT_HMAC_KEY:
+    raise ImproperlyConfigured("AUDIT_HMAC_KEY must be set when DJANGO_ENV=production.")
+if not AUDIT_HMAC_KEY:
+    import hashlib as _hashlib
+
+    AUDIT_HMAC_KEY = _hashlib.sha256(b"audit-hmac:" + SECRET_KEY.encode()).hexdigest()
+AUDIT_CHECKPOINT_DIR = Path(
+    os.environ.get("AUDIT_CHECKPOINT_DIR", BASE_DIR / "var" / "audit")
+)

@@ -1,11 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts import views as account_views
-from accounts.api.views import ObtainTokenView, OrganizationViewSet, UserViewSet
+from accounts.access import SchemaAccess
+from accounts.api.views import (
+    ObtainTokenView,
+    OrganizationViewSet,
+    SignOutEverywhereView,
+    UserViewSet,
+)
+from invoiceportal.common import health
 from invoiceportal.invoices.api import InvoiceViewSet
 from reviews.metrics_api import MetricsSummaryView
 
@@ -19,9 +26,26 @@ api_router.register("invoices", InvoiceViewSet, basename="invoice")
 
 api_patterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path(
+        "auth/sign-out-everywhere/",
+        SignOutEverywhereView.as_view(),
+        name="sign-out-everywhere",
+    ),
     path("metrics/summary/", MetricsSummaryView.as_view(), name="metrics-summary"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Public in development, signed-in users only in production (API_DOCS_PUBLIC);
+    # the docs page loads its script from a URL, as the Content-Security-Policy wants.
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[SchemaAccess]),
+        name="schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", permission_classes=[SchemaAccess]
+        ),
+        name="docs",
+    ),
     *api_router.urls,
     path("", include("reviews.queue.api_urls")),
     path("", include("reviews.ruleadmin.api_urls")),
@@ -35,4 +59,12 @@ urlpatterns = [
     path("notifications/", include("invoiceportal.notifications.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("django-admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]
+
+# API paths answer errors as {code, message, details}; pages keep Django's pages.
+handler400 = "invoiceportal.common.api.handler400"
+handler403 = "invoiceportal.common.api.handler403"
+handler404 = "invoiceportal.common.api.handler404"
+handler500 = "invoiceportal.common.api.handler500"

@@ -6,10 +6,14 @@ from typing import Any
 
 SCHEDULES = {
     # name: (function, minutes between runs)
-    "screening-sweep": ("reviews.tasks.screen_sweep_task", 5),
+    "screening-sweep": ("reviews.tasks.screen_sweep_task", 2),
+    # uploads whose screening could not be queued (broker down): within a minute
+    "screening-requeue": ("invoiceportal.invoices.tasks.requeue_unqueued_task", 1),
     "registry-retry": ("reviews.reverify.registry_retry_sweep", 15),
     "review-sla-sweep": ("reviews.queue.tasks.sla_sweep_task", 1),
     "review-lease-expiry": ("reviews.queue.tasks.lease_expiry_task", 1),
+    # Signed checkpoints of the audit chain's head (file + log line), issue 16.
+    "audit-checkpoint": ("invoiceportal.audit.tasks.audit_checkpoint_task", 5),
 }
 
 

@@ -51,10 +51,24 @@ def test_check_deploy_is_clean_in_production_mode():
             "DJANGO_ENV": "production",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "invoices.example.com",
+            "AUDIT_HMAC_KEY": secrets.token_urlsafe(50),
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_an_audit_key():
+    result = manage(
+        "check",
+        env_extra={
+            "DJANGO_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "invoices.example.com",
+        },
+    )
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEY must be set" in result.stderr
 
 
 def test_seed_demo_is_refused_in_production():
@@ -64,6 +78,7 @@ def test_seed_demo_is_refused_in_production():
             "DJANGO_ENV": "production",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "invoices.example.com",
+            "AUDIT_HMAC_KEY": secrets.token_urlsafe(50),
             "DATABASE_URL": "sqlite:///:memory:",
         },
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
+from knox import auth as knox_auth
 from rest_framework import authentication
 
 
@@ -18,7 +19,11 @@ def _activate_language(request: Any, result: Any) -> Any:
     return result
 
 
-class TokenAuthentication(authentication.TokenAuthentication):
+class TokenAuthentication(knox_auth.TokenAuthentication):
+    """``Authorization: Token <key>`` with expiring, per-client tokens (knox)."""
+
+    keyword = "Token"  # the header prefix (knox's AUTH_HEADER_PREFIX), for the schema
+
     def authenticate(self, request: Any) -> Any:
         return _activate_language(request, super().authenticate(request))
 

@@ -44,19 +44,26 @@ class UserSerializer(serializers.ModelSerializer):
         extra_kwargs = {"username": {"validators": []}}
 
     def validate(self, attrs):
-        if self.instance is None and not attrs.get("password"):
-            raise serializers.ValidationError(
-                {"password": [serializers.Field.default_error_messages["required"]]}
-            )
+        # Who may give a password, and when, is the service's rule (accounts.services):
+        # only a superuser, only when creating; otherwise the user gets a link.
+        if not attrs.get("password"):
+            attrs.pop("password", None)
         return attrs
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
+    username = serializers.CharField(max_length=150)
     password = serializers.CharField(
-        style={"input_type": "password"}, trim_whitespace=False
+        style={"input_type": "password"}, trim_whitespace=False, max_length=4096
+    )
+    client = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="A name for the client the token is for (audited).",
     )
 
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField()

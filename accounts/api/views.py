@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,10 +19,14 @@ from accounts.services import (
     organization_create,
     organization_update,
     user_create,
+    user_send_password_link,
+    user_sign_out_everywhere,
     user_update,
 )
-from accounts.views import LOCKED_MESSAGE
+from accounts.tokens import api_token_issue
+from accounts.views import lockout_response
 from invoiceportal.common.api import error_response
+from invoiceportal.common.middleware import client_address
 
 from .serializers import (
     OrganizationSerializer,
@@ -33,11 +37,18 @@ from .serializers import (
 
 
 class TokenThrottle(AnonRateThrottle):
+    """Counted per client address, resolved behind the trusted proxies."""
+
     scope = "token"
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request._request) or super().get_ident(request)
 
 
 class ObtainTokenView(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for an API token of this client. Each call
+    issues a new token (one per client), valid until ``expires_at``; a password
+    change or reset, deactivation and "sign out everywhere" revoke it."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -56,17 +67,31 @@ class ObtainTokenView(APIView):
         except AxesBackendPermissionDenied:
             user = None
         if getattr(request._request, "axes_locked_out", False):
-            return error_response(
-                "login_locked", str(LOCKED_MESSAGE), status.HTTP_429_TOO_MANY_REQUESTS
-            )
+            return lockout_response(request._request)
         if user is None:
             return error_response(
                 "invalid_credentials",
                 _("The username or password is wrong."),
                 status.HTTP_400_BAD_REQUEST,
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        issued = api_token_issue(
+            user=user,
+            address=client_address(request._request),
+            client=serializer.validated_data.get("client", ""),
+        )
+        return Response({"token": issued.key, "expires_at": issued.expires_at})
+
+
+class SignOutEverywhereView(APIView):
+    """Revoke every API token of the caller (this one included) and end every
+    session of the account."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        user_sign_out_everywhere(
+            user=request.user, address=client_address(request._request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrganizationViewSet(
@@ -123,3 +148,11 @@ class UserViewSet(
             user=serializer.instance,
             **serializer.validated_data,
         )
+
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=True, methods=["post"], url_path="send-password-link")
+    def send_password_link(self, request: Request, pk: str | None = None) -> Response:
+        """Email the user a one-time link to choose a new password (administrators
+        never set someone else's password)."""
+        user_send_password_link(actor=request.user, user=self.get_object())
+        return Response(status=status.HTTP_202_ACCEPTED)

@@ -1,29 +1,64 @@
-"""The append-only, hash-chained audit log."""
+"""The append-only, hash-chained audit log.
+
+Append-only three times over: the model and its queryset refuse to change or delete
+rows; a database trigger (migration 0002) refuses UPDATE and DELETE in PostgreSQL and
+UPDATE in SQLite; and every row is chained to the previous one by a keyed hash (HMAC,
+key outside the database), with signed checkpoints of the head written where the
+database cannot rewrite them (``services.audit_checkpoint_write``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyError(RuntimeError):
+    """A change or deletion of an audit entry was attempted."""
+
+
+def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
+    raise AppendOnlyError("Audit entries are append-only.")
+
+
 class AuditChainHead(models.Model):
-    """One row: the last link of the chain. Locking it serialises appends."""
+    """One row: the last link of the chain. Locking it serialises appends.
+
+    ``keyed_from`` is the first sequence number hashed with the HMAC key; entries
+    before it were written by an older version with a plain SHA-256 chain (see
+    migration 0002) and are verified that way.
+    """
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    keyed_from = models.BigIntegerField(default=1)
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Bulk changes are refused like single ones (``update()``, ``delete()``)."""
+
+    update = _refuse
+    delete = _refuse
+    bulk_update = _refuse
+    update_or_create = _refuse
 
 
 class AuditEntry(models.Model):
     seq = models.BigIntegerField(unique=True, verbose_name=_("sequence"))
     at = models.DateTimeField(verbose_name=_("time"), db_index=True)
+    # A snapshot of who acted: the user's id (no database constraint, nothing done on
+    # delete, so deleting a user never touches an audited row) and ``actor_repr``,
+    # the username at the time. ``entry.actor`` raises DoesNotExist for a deleted
+    # user unless read through ``select_related`` (then it is None).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
         verbose_name=_("actor"),
     )
@@ -35,6 +70,8 @@ class AuditEntry(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
+    objects = AuditEntryQuerySet.as_manager()
+
     class Meta:
         ordering = ["seq"]
         verbose_name = _("audit entry")
@@ -45,8 +82,8 @@ class AuditEntry(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
-            raise RuntimeError("Audit entries are append-only.")
+            _refuse()
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("Audit entries are append-only.")
+        _refuse()

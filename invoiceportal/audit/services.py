@@ -1,31 +1,56 @@
-"""Writing and verifying the audit chain.
+"""Writing, checkpointing and verifying the audit chain.
 
 ``audit_record`` is called inside the transaction of the change it records, after the
 change's own locks (the chain head is always the last lock taken).
+
+Each entry's hash is an HMAC (key ``settings.AUDIT_HMAC_KEY``, kept outside the
+database) over the previous hash and the entry's content, so nobody who can only
+write to the database can forge a link, not even for the last entry. The head row
+holds the last sequence number and hash; the verifier compares it with the chain
+(a tail cut off and the counter lowered to match still has to agree with the
+signed checkpoints). ``audit_checkpoint_write`` appends a signed line with the head
+to a file an operator ships off the host and logs the same line; the verifier
+compares the chain with every checkpoint it is given.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import os
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .models import AuditChainHead, AuditEntry
 
+logger = logging.getLogger("invoiceportal.audit")
+
 GENESIS = "0" * 64
+CHECKPOINT_PREFIX = "audit-checkpoints"
 
 
-def _digest(prev_hash: str, payload: dict[str, Any]) -> str:
+def _key() -> bytes:
+    return str(settings.AUDIT_HMAC_KEY).encode()
+
+
+def _digest(prev_hash: str, payload: dict[str, Any], *, keyed: bool = True) -> str:
     body = json.dumps(
         payload, sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False
     )
-    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+    message = (prev_hash + body).encode()
+    if not keyed:  # entries written before the chain was keyed (migration 0002)
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()
 
 
 def _payload(entry: AuditEntry) -> dict[str, Any]:
@@ -51,12 +76,12 @@ def audit_record(
     """Append one entry. Must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the change's transaction.")
-    seq, prev_hash = _claim_next_seq()
+    seq, prev_hash, keyed_from = _claim_next_seq()
     actor_obj = actor if getattr(actor, "pk", None) else None
     entry = AuditEntry(
         seq=seq,
         at=timezone.now(),
-        actor=actor_obj,
+        actor_id=actor_obj.pk if actor_obj is not None else None,
         actor_repr=str(getattr(actor_obj, "username", "") or "system"),
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
@@ -64,25 +89,164 @@ def audit_record(
         data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
         prev_hash=prev_hash,
     )
-    entry.hash = _digest(prev_hash, _payload(entry))
+    entry.hash = _digest(prev_hash, _payload(entry), keyed=seq >= keyed_from)
     entry.save()
     AuditChainHead.objects.filter(pk=1).update(hash=entry.hash)
     return entry
 
 
-def _claim_next_seq() -> tuple[int, str]:
+def _claim_next_seq() -> tuple[int, str, int]:
     """Take the next sequence number and the previous hash in one statement; the
     row lock it takes serialises appends until the transaction ends."""
     table = connection.ops.quote_name(AuditChainHead._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"  # noqa: S608
+            f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 "  # noqa: S608
+            "RETURNING seq, hash, keyed_from"
         )
         row = cursor.fetchone()
     if row is None:  # first entry ever
         AuditChainHead.objects.get_or_create(pk=1)
         return _claim_next_seq()
-    return int(row[0]), str(row[1])
+    return int(row[0]), str(row[1]), int(row[2])
+
+
+# ----------------------------------------------------------------- checkpoints
+
+
+class AuditChainError(RuntimeError):
+    def __init__(self, message: str, report: ChainReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The signed head of the chain at one moment."""
+
+    seq: int
+    hash: str
+    keyed_from: int
+    at: str
+    sig: str = ""
+
+    def signed_body(self) -> str:
+        body = {k: v for k, v in asdict(self).items() if k != "sig"}
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+    def signature(self) -> str:
+        message = ("audit-checkpoint:" + self.signed_body()).encode()
+        return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+    @property
+    def valid(self) -> bool:
+        return hmac.compare_digest(self.sig, self.signature())
+
+    def line(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class CheckpointFile:
+    checkpoints: list[Checkpoint]
+    unreadable: list[int]  # line numbers that are not a checkpoint
+
+
+def checkpoint_file_name() -> str:
+    """One file per database (its name from the settings, which the database
+    cannot change): environments or test databases sharing a directory never mix
+    their checkpoints."""
+    name = Path(str(connection.settings_dict.get("NAME") or "default")).name
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "default"
+    return f"{CHECKPOINT_PREFIX}-{label}.jsonl"
+
+
+def checkpoint_path(directory: Path | str | None = None) -> Path:
+    return Path(directory or settings.AUDIT_CHECKPOINT_DIR) / checkpoint_file_name()
+
+
+def audit_checkpoints_read(path: Path | str) -> CheckpointFile:
+    """Every checkpoint line of ``path`` (a file, or a directory holding one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / checkpoint_file_name()
+    checkpoints, unreadable = [], []
+    if not path.exists():
+        return CheckpointFile([], [])
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                fields = json.loads(line)
+                checkpoints.append(
+                    Checkpoint(
+                        seq=int(fields["seq"]),
+                        hash=str(fields["hash"]),
+                        keyed_from=int(fields["keyed_from"]),
+                        at=str(fields["at"]),
+                        sig=str(fields["sig"]),
+                    )
+                )
+            except (ValueError, KeyError, TypeError):
+                unreadable.append(number)
+    return CheckpointFile(checkpoints, unreadable)
+
+
+def _head_snapshot() -> tuple[int, str, int]:
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None:
+        return 0, GENESIS, 1
+    return head.seq, head.hash, head.keyed_from
+
+
+def audit_checkpoint_write(
+    *, directory: Path | str | None = None, force: bool = False
+) -> Checkpoint | None:
+    """Sign the chain's head, append it to the checkpoint file and log it.
+
+    Before signing, the entries written since the last checkpoint in the file are
+    checked to extend it (cheap: only the new entries are read; the first checkpoint
+    verifies the whole chain); a head that does not is logged as an error, not
+    signed, and raises ``AuditChainError``.
+    Nothing is written when the head has not moved since the last checkpoint, unless
+    ``force``.
+    """
+    path = checkpoint_path(directory)
+    seq, head_hash, keyed_from = _head_snapshot()
+    earlier = [c for c in audit_checkpoints_read(path).checkpoints if c.valid]
+    last = max(earlier, key=lambda c: c.seq, default=None)
+    if last is not None and not force and (last.seq, last.hash) == (seq, head_hash):
+        return None
+    # The first checkpoint verifies the whole chain; later ones what is new.
+    report = audit_verify_chain(since=last, head=(seq, head_hash, keyed_from))
+    if not report.ok:
+        extends = f"extend the checkpoint of entry {last.seq}" if last else "verify"
+        message = (
+            f"AUDIT CHECKPOINT REFUSED: the chain does not {extends}: "
+            f"{report.reason} (entry {report.first_bad_seq})."
+        )
+        logger.error(message)
+        raise AuditChainError(message, report)
+    unsigned = Checkpoint(
+        seq=seq,
+        hash=head_hash,
+        keyed_from=keyed_from,
+        at=timezone.now().isoformat(),
+    )
+    checkpoint = Checkpoint(**{**asdict(unsigned), "sig": unsigned.signature()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, (checkpoint.line() + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    logger.info("AUDIT CHECKPOINT %s", checkpoint.line())
+    return checkpoint
+
+
+# ------------------------------------------------------------------ verifying
 
 
 @dataclass(frozen=True)
@@ -90,33 +254,146 @@ class ChainReport:
     checked: int
     first_bad_seq: int | None
     reason: str = ""
+    # gap | previous_hash | content | truncated | head_mismatch |
+    # checkpoint_mismatch | checkpoint_signature | checkpoint_unreadable
+    problem: str = ""
+    legacy: int = 0  # entries verified with the plain SHA-256 of before migration 0002
+    checkpoints: int = 0  # checkpoints compared
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_seq is None
+        return not self.problem
 
 
-def audit_verify_chain(entries: Iterable[AuditEntry] | None = None) -> ChainReport:
-    """Recompute every hash in order; report the first entry that does not match."""
-    prev = GENESIS
-    expected_seq = 1
-    checked = 0
+def _bad(checked: int, seq: int | None, problem: str, reason: str) -> ChainReport:
+    return ChainReport(checked, seq, reason, problem)
+
+
+def audit_verify_chain(
+    *,
+    checkpoints: Iterable[Checkpoint] | CheckpointFile | None = None,
+    since: Checkpoint | None = None,
+    head: tuple[int, str, int] | None = None,
+) -> ChainReport:
+    """Recompute every link in order and compare the chain with its stored head and
+    with the signed ``checkpoints`` given; report the first problem found.
+
+    ``since`` verifies only the entries after a trusted checkpoint, up to ``head``
+    (a snapshot of the head row; read here when not given): the checkpoint
+    writer's incremental check.
+    """
+    unreadable: list[int] = []
+    if isinstance(checkpoints, CheckpointFile):
+        unreadable = checkpoints.unreadable
+        checkpoints = checkpoints.checkpoints
+    marks = list(checkpoints or [])
+    if unreadable:
+        return _bad(
+            0,
+            None,
+            "checkpoint_unreadable",
+            f"checkpoint file lines {unreadable} are not checkpoints",
+        )
+    for mark in marks:
+        if not mark.valid:
+            return _bad(
+                0,
+                mark.seq,
+                "checkpoint_signature",
+                f"the checkpoint of entry {mark.seq} at {mark.at} has a wrong "
+                "signature (forged, or another key)",
+            )
+    # The head first: every entry up to it is committed (they share a transaction).
+    head_seq, head_hash, keyed_from = head or _head_snapshot()
+    last = head_seq
+    if since is not None:
+        marks.append(since)
+    for mark in marks:
+        if mark.keyed_from != keyed_from:
+            return _bad(
+                0,
+                mark.seq,
+                "checkpoint_mismatch",
+                f"the chain is keyed from entry {keyed_from}, the checkpoint of "
+                f"entry {mark.seq} says {mark.keyed_from}",
+            )
+    if since is not None and head_seq < since.seq:
+        return _bad(
+            0,
+            head_seq + 1,
+            "truncated",
+            f"the head (entry {head_seq}) is behind the checkpoint of entry "
+            f"{since.seq}",
+        )
+    by_seq = {mark.seq: mark for mark in marks}
+    prev, expected_seq = GENESIS, 1
+    if since is not None:
+        prev, expected_seq = since.hash, since.seq + 1
+    checked = legacy = 0
     rows = (
-        entries
-        if entries is not None
-        else AuditEntry.objects.order_by("seq").iterator()
+        AuditEntry.objects.filter(seq__gte=expected_seq, seq__lte=last)
+        .order_by("seq")
+        .iterator(chunk_size=2000)
     )
     for entry in rows:
         if entry.seq != expected_seq:
-            return ChainReport(checked, entry.seq, "gap in sequence")
+            return _bad(checked, expected_seq, "gap", "gap in sequence")
         if entry.prev_hash != prev:
-            return ChainReport(checked, entry.seq, "previous hash does not match")
-        if _digest(prev, _payload(entry)) != entry.hash:
-            return ChainReport(checked, entry.seq, "content does not match its hash")
+            return _bad(
+                checked, entry.seq, "previous_hash", "previous hash does not match"
+            )
+        keyed = entry.seq >= keyed_from
+        if _digest(prev, _payload(entry), keyed=keyed) != entry.hash:
+            return _bad(
+                checked, entry.seq, "content", "content does not match its hash"
+            )
+        mark = by_seq.get(entry.seq)
+        if mark is not None and mark.hash != entry.hash:
+            return _bad(
+                checked,
+                entry.seq,
+                "checkpoint_mismatch",
+                f"entry {entry.seq} differs from its signed checkpoint of {mark.at}",
+            )
+        legacy += not keyed
         prev = entry.hash
         expected_seq += 1
         checked += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and entries is None and head.seq != checked:
-        return ChainReport(checked, checked + 1, "entries missing at the end")
-    return ChainReport(checked, None)
+    end = expected_seq - 1
+    if end < last:
+        return _bad(
+            checked,
+            end + 1,
+            "truncated",
+            f"entries missing at the end (truncated): the head says {last}",
+        )
+    if (head_seq, head_hash) != (end, prev):
+        return _bad(
+            checked,
+            end,
+            "head_mismatch",
+            f"the stored head (entry {head_seq}) does not match the last entry",
+        )
+    # Entries past the head (or a head row deleted under them). Read the highest
+    # entry before the head again: an append commits both at once, so a later head
+    # is always at least as far.
+    highest = AuditEntry.objects.aggregate(highest=models.Max("seq"))["highest"] or 0
+    if head is None and highest > _head_snapshot()[0]:
+        return _bad(
+            checked,
+            head_seq + 1,
+            "head_mismatch",
+            f"entries up to {highest} lie past the stored head (entry {head_seq}); "
+            "the head row was changed or deleted",
+        )
+    beyond = [mark for mark in marks if mark.seq > end]
+    if beyond:
+        mark = max(beyond, key=lambda m: m.seq)
+        return _bad(
+            checked,
+            end + 1,
+            "truncated",
+            f"entries missing at the end (truncated): a checkpoint of {mark.at} "
+            f"signed entry {mark.seq}, the chain ends at {end}",
+        )
+    return ChainReport(checked, None, legacy=legacy, checkpoints=len(marks))

@@ -1,7 +1,9 @@
-"""Refuse request bodies larger than the portal accepts before anything reads them."""
+"""Refuse request bodies larger than the portal accepts before anything reads them;
+resolve the client's address behind the configured reverse proxies."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -35,3 +37,27 @@ class RequestSizeLimitMiddleware:
                 )
             return HttpResponse(message, status=413, content_type="text/plain")
         return self.get_response(request)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address, for throttling, login lockout and audit alike.
+
+    With ``PROXY_COUNT`` = n trusted reverse proxies, each appends the address it
+    received the request from to ``X-Forwarded-For`` and the last one is
+    ``REMOTE_ADDR``: the client is the n-th entry from the right. Entries further left
+    were written by the client itself and are never trusted. Without proxies, or with a
+    missing or malformed header, the answer is ``REMOTE_ADDR``.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = int(getattr(settings, "PROXY_COUNT", 0) or 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count <= 0 or not forwarded:
+        return remote
+    entries = [part.strip() for part in forwarded.split(",") if part.strip()]
+    if not entries:
+        return remote
+    candidate = entries[-min(count, len(entries))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

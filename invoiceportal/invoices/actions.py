@@ -154,14 +154,15 @@ class CorrectedFile:
 def _read_corrected(file: CorrectedFile) -> tuple[str, Any, str]:
     """Read the file like an upload (refusing unsafe or unreadable files) before any
     lock is taken: (format, extracted, safe filename)."""
-    from .extraction.dispatch import check_declared_type, extract
+    from .extraction.dispatch import check_declared_type
     from .extraction.sniff import check_filename
+    from .intake import read_document
 
     limits = upload_limits()
     safe_name = check_filename(
         file.filename or "upload", max_length=limits.max_filename_length
     )
-    fmt, extracted = extract(file.data, limits=limits)
+    fmt, extracted = read_document(file.data, limits=limits)
     check_declared_type(fmt, safe_name, file.content_type)
     return str(fmt), extracted, safe_name
 
@@ -169,9 +170,33 @@ def _read_corrected(file: CorrectedFile) -> tuple[str, Any, str]:
 def _apply_corrected(
     invoice: Invoice, *, user: Any, fmt: str, extracted: Any, data: bytes, name: str
 ) -> Document:
-    from .intake import invoice_fields_from, readings_from, store_lines
+    from .intake import (
+        invoice_fields_from,
+        normalize_identifiers,
+        note_identifier_changes,
+        organization_live_copy,
+        readings_from,
+        record_identity_collision,
+        store_lines,
+    )
 
+    cleaned = normalize_identifiers(extracted)
     fields = invoice_fields_from(extracted)
+    new_identity = fields["identity"] != invoice.identity
+    twin = organization_live_copy(
+        fields["identity"], invoice.organization_id, exclude=invoice.pk
+    )
+    if new_identity and twin is not None:
+        # Issue 16: answered 500 (IntegrityError) before.
+        raise ApplicationError(
+            _(
+                "This file is invoice %(reference)s, which you already submitted. "
+                "Send a corrected copy of this invoice instead."
+            )
+            % {"reference": twin.reference},
+            code="already_submitted",
+            details={"invoice": str(twin.pk)},
+        )
     if (
         fields["identity"]
         and invoice.identity
@@ -191,6 +216,9 @@ def _apply_corrected(
     invoice.save(update_fields=[*fields, "updated_at"])
     InvoiceLine.objects.filter(invoice=invoice).delete()
     store_lines(invoice, extracted)
+    note_identifier_changes(invoice, cleaned, actor=user)
+    if new_identity:
+        record_identity_collision(invoice, actor=user)
     document = Document(
         invoice=invoice,
         original_name=name,
@@ -435,6 +463,13 @@ def invoice_expedite_decide(
             raise InvoiceStateError(
                 _("This request was already answered."), code="already_answered"
             )
+        from reviews.queue.services import require_staff_separation
+
+        require_staff_separation(
+            user=actor,
+            organization_id=invoice.organization_id,
+            submitted_by_id=invoice.submitted_by_id,
+        )
         if approve and invoice.status in OPEN:
             _approve(request, invoice, actor=actor, automatic=False, note=note)
         else:

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.roles import Perm, user_can
+from invoiceportal.common.api import ErrorSerializer
 from invoiceportal.common.errors import (
     ApplicationError,
     NotFoundError,
@@ -102,6 +103,8 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
     timeline = serializers.SerializerMethodField()
     eta = serializers.SerializerMethodField()
     sla_due_at = serializers.SerializerMethodField()
+    deductible_tax = serializers.SerializerMethodField()
+    extras = serializers.JSONField(read_only=True)
 
     class Meta(InvoiceListSerializer.Meta):
         fields = [
@@ -111,6 +114,8 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
             "timeline",
             "eta",
             "sla_due_at",
+            "deductible_tax",
+            "extras",
         ]
 
     def _sla(self, invoice: Invoice) -> dict[str, Any]:
@@ -156,6 +161,23 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_sla_due_at(self, invoice: Invoice) -> dt.datetime | None:
         return self._sla(invoice).get("due_at")
+
+    @extend_schema_field(
+        serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    )
+    def get_deductible_tax(self, invoice: Invoice) -> str | None:
+        """The deductible input VAT of a rail ticket or air itinerary, as computed by
+        the latest screening round; null for other kinds or when not computed."""
+        from reviews.checks.tickets import deductible_tax_in
+
+        results = list(invoice.check_results.all())
+        if not results:
+            return None
+        last = max(r.round for r in results)
+        amount = deductible_tax_in(
+            sorted((r for r in results if r.round == last), key=lambda r: r.id)
+        )
+        return None if amount is None else f"{amount:.2f}"
 
 
 class RespondSerializer(serializers.Serializer):
@@ -298,7 +320,15 @@ class InvoiceViewSet(
             },
             "application/json": ManualInvoiceSerializer,
         },
-        responses={201: InvoiceDetailSerializer, 200: InvoiceDetailSerializer},
+        responses={
+            201: InvoiceDetailSerializer,
+            200: InvoiceDetailSerializer,
+            # refused file or fields, bad Idempotency-Key; body too large; unreadable
+            # file or a key reused with another body
+            400: ErrorSerializer,
+            413: ErrorSerializer,
+            422: ErrorSerializer,
+        },
     )
     def create(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip()

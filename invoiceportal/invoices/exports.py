@@ -4,6 +4,7 @@ memory)."""
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +34,8 @@ EXPORT_FIELDS = (
     "decided_at",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A plain decimal number (a red invoice's "-100.00") is data, not a formula.
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 class _Echo:
@@ -41,9 +44,13 @@ class _Echo:
 
 
 def _text(value: Any) -> str:
-    """Text a spreadsheet must not run as a formula."""
+    """Text a spreadsheet must not run as a formula: a cell that starts with
+    ``= + - @``, a tab or a carriage return gets a leading apostrophe, unless it is
+    a plain number."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    if text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _when(value: Any) -> str:
@@ -75,6 +82,11 @@ def header() -> list[str]:
 
 
 def _row(r: dict[str, Any]) -> list[str]:
+    """Every cell neutralised, whichever column it is in."""
+    return [_text(cell) for cell in _cells(r)]
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
     status = r["status"]
     kind = r["kind"]
     source = r["decision_source"]
@@ -87,15 +99,15 @@ def _row(r: dict[str, Any]) -> list[str]:
         r["code"],
         r["number"],
         r["issue_date"].isoformat() if r["issue_date"] else "",
-        _text(r["seller_name"]),
-        _text(r["seller_tax_id"]),
-        _text(r["buyer_name"]),
-        _text(r["buyer_tax_id"]),
+        r["seller_name"],
+        r["seller_tax_id"],
+        r["buyer_name"],
+        r["buyer_tax_id"],
         "" if r["amount"] is None else str(r["amount"]),
         "" if r["tax_amount"] is None else str(r["tax_amount"]),
         "" if r["total_amount"] is None else str(r["total_amount"]),
         str(DecisionSource(source).label) if source in DecisionSource.values else "",
-        _text(r["decision_reason"]),
+        r["decision_reason"],
         _when(r["submitted_at"]),
         _when(r["decided_at"]),
     ]

@@ -7,7 +7,9 @@ commits.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,11 +18,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.roles import Perm, user_can
 from invoiceportal.audit.services import audit_record
+from invoiceportal.common import identifiers
 from invoiceportal.common.errors import ApplicationError, PermissionDeniedError
 
 from .extraction.bounds import memory_bounded
@@ -37,7 +42,12 @@ from .extraction.types import (
     FieldSource,
     InvoiceKind,
 )
-from .lifecycle import TIMELINE_MESSAGES, invoice_transition
+from .lifecycle import (
+    TIMELINE_MESSAGES,
+    invoice_transition,
+    register_timeline_messages,
+    timeline_note,
+)
 from .models import Document, Invoice, InvoiceLine, ReferenceCounter, TimelineEvent
 from .status import LIVE, InvoiceStatus
 
@@ -68,9 +78,42 @@ class SubmitResult:
     outcome: str
 
 
-class DuplicateElsewhereError(ApplicationError):
-    status_code = 409
-    default_code = "duplicate_invoice"
+MAX_IDEMPOTENCY_KEY = 128
+
+
+class IdempotencyKeyReusedError(ApplicationError):
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+def check_idempotency_key(key: str) -> str:
+    """The ``Idempotency-Key`` as given, or a clear refusal: at most 128 printable
+    ASCII characters (never cut: a cut key would match another request's)."""
+    key = (key or "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ApplicationError(
+            _("The Idempotency-Key header is longer than %(limit)s characters.")
+            % {"limit": MAX_IDEMPOTENCY_KEY},
+            code="invalid_idempotency_key",
+            details={"max_length": MAX_IDEMPOTENCY_KEY},
+        )
+    if any(not (" " <= ch <= "~") for ch in key):
+        raise ApplicationError(
+            _(
+                "The Idempotency-Key header may contain only printable ASCII "
+                "characters (letters, digits and punctuation)."
+            ),
+            code="invalid_idempotency_key",
+        )
+    return key
+
+
+def manual_fingerprint(extracted: ExtractedInvoice, scan_sha256: str = "") -> str:
+    """What a typed-in request carried, for comparing two requests with one key."""
+    fields = json.dumps(
+        dataclasses.asdict(extracted), sort_keys=True, default=str, ensure_ascii=True
+    )
+    return hashlib.sha256(f"{scan_sha256}\n{fields}".encode()).hexdigest()
 
 
 def upload_limits() -> Limits:
@@ -100,7 +143,171 @@ def identity_of(extracted: ExtractedInvoice) -> str:
     return extracted.identity if extracted.number else ""
 
 
+# Identifiers compared exactly (blocklist, duplicates, registry): cleaned at intake.
+IDENTIFIER_FIELDS = (
+    "code",
+    "number",
+    "check_code",
+    "seller_tax_id",
+    "buyer_tax_id",
+    "red_of_number",
+)
+IDENTIFIER_LABELS = {
+    "code": gettext_lazy("invoice code"),
+    "number": gettext_lazy("invoice number"),
+    "check_code": gettext_lazy("check code"),
+    "seller_tax_id": gettext_lazy("seller taxpayer ID"),
+    "buyer_tax_id": gettext_lazy("buyer taxpayer ID"),
+    "red_of_number": gettext_lazy("number of the reversed invoice"),
+}
+CLEANING_REASONS = {
+    identifiers.COMPATIBILITY: gettext_lazy("full-width characters made half-width"),
+    identifiers.INVISIBLE: gettext_lazy("invisible characters removed"),
+    identifiers.SPACES: gettext_lazy("spaces removed"),
+    identifiers.LOOK_ALIKES: gettext_lazy(
+        "Cyrillic or Greek look-alike characters replaced by Latin ones"
+    ),
+    identifiers.CASE: gettext_lazy("made upper case"),
+}
+register_timeline_messages(
+    {
+        "identifiers_cleaned": gettext_lazy(
+            "Identifiers were cleaned on receipt: %(changes)s. The checks use the "
+            "cleaned values."
+        )
+    }
+)
+
+
+@dataclass(frozen=True)
+class IdentifierChange:
+    field: str
+    original: str  # as received, with invisible characters spelled out
+    cleaned: str
+    reasons: tuple[str, ...]
+
+
+def normalize_identifiers(extracted: ExtractedInvoice) -> list[IdentifierChange]:
+    """Clean the identifiers of ``extracted`` in place (``common.identifiers``: NFKC,
+    invisible characters and spaces removed, Cyrillic and Greek look-alikes mapped
+    to Latin, upper case) and say what changed. Every intake path (file, photo read
+    later, manual entry, corrected file) passes here before an identity is computed;
+    a second call changes nothing."""
+    changes = []
+    for name in IDENTIFIER_FIELDS:
+        value = getattr(extracted, name) or ""
+        cleaned = identifiers.clean_identifier(value)
+        if cleaned.value != value:
+            setattr(extracted, name, cleaned.value)
+        if cleaned.reasons:
+            changes.append(
+                IdentifierChange(
+                    field=name,
+                    original=identifiers.visible(value.strip()),
+                    cleaned=cleaned.value,
+                    reasons=cleaned.reasons,
+                )
+            )
+    return changes
+
+
+def _changes_text(changes: list[IdentifierChange], language: str) -> str:
+    with translation.override(language):
+        return "; ".join(
+            f"{IDENTIFIER_LABELS[c.field]} {c.original} → {c.cleaned} ("
+            + ", ".join(str(CLEANING_REASONS[r]) for r in c.reasons)
+            + ")"
+            for c in changes
+        )
+
+
+def note_identifier_changes(
+    invoice: Invoice, changes: list[IdentifierChange], *, actor: Any = None
+) -> None:
+    """A timeline event, seen by the submitter and the reviewer, saying what intake
+    changed in the identifiers (inside the caller's transaction)."""
+    if not changes:
+        return
+    timeline_note(
+        invoice,
+        "identifiers_cleaned",
+        actor=actor,
+        params={
+            "changes": _changes_text(changes, "zh-hans"),
+            "changes_en": _changes_text(changes, "en"),
+            "fields": {
+                c.field: {
+                    "original": c.original,
+                    "cleaned": c.cleaned,
+                    "reasons": list(c.reasons),
+                }
+                for c in changes
+            },
+        },
+        visible=True,
+    )
+
+
+# What the columns hold: longer identifiers or larger amounts are refused, never
+# cut (a cut number is another invoice's) and never a database error.
+MAX_LENGTHS = {"code": 12, "number": 20, "check_code": 20}
+MONEY_LIMIT = Decimal(10) ** 12  # max_digits 14, 2 decimal places
+LINE_LIMITS = {
+    "quantity": Decimal(10) ** 16,
+    "unit_price": Decimal(10) ** 16,
+    "amount": MONEY_LIMIT,
+    "tax_amount": MONEY_LIMIT,
+    "tax_rate": Decimal(10),
+}
+FIELD_LABELS = {
+    **IDENTIFIER_LABELS,
+    "amount": gettext_lazy("amount excluding tax"),
+    "tax_amount": gettext_lazy("tax"),
+    "total_amount": gettext_lazy("total"),
+    "quantity": gettext_lazy("quantity"),
+    "unit_price": gettext_lazy("unit price"),
+    "tax_rate": gettext_lazy("tax rate"),
+}
+
+
+def _out_of_range(field: str) -> ExtractionError:
+    return refuse("value_out_of_range", field=str(FIELD_LABELS.get(field, field)))
+
+
+def _too_large(value: Decimal | None, limit: Decimal) -> bool:
+    return value is not None and (not value.is_finite() or abs(value) >= limit)
+
+
+def check_storable(extracted: ExtractedInvoice) -> None:
+    """Refuse (422, value_out_of_range) a value the invoice's columns cannot hold:
+    a 25-digit number, a 30-digit amount."""
+    for name, length in MAX_LENGTHS.items():
+        value = identifiers.clean_identifier(getattr(extracted, name) or "").value
+        if len(value) > length:
+            raise _out_of_range(name)
+    for name in ("amount", "tax_amount", "total_amount"):
+        if _too_large(getattr(extracted, name), MONEY_LIMIT):
+            raise _out_of_range(name)
+    for line in extracted.lines:
+        for name, limit in LINE_LIMITS.items():
+            if _too_large(getattr(line, name), limit):
+                raise _out_of_range(name)
+
+
+def read_document(data: bytes, *, limits: Limits) -> tuple[Any, ExtractedInvoice]:
+    """``extract`` with the values checked against what can be stored; a number too
+    large for decimal arithmetic in a reader is the same refusal, not a crash."""
+    try:
+        fmt, extracted = extract(data, limits=limits)
+    except ArithmeticError:  # decimal.InvalidOperation, Overflow: a 30-digit amount
+        raise _out_of_range("amount") from None
+    check_storable(extracted)
+    return fmt, extracted
+
+
 def invoice_fields_from(extracted: ExtractedInvoice) -> dict[str, Any]:
+    normalize_identifiers(extracted)  # already done by intake; a corrected file too
+    check_storable(extracted)
     return {
         "kind": str(extracted.kind),
         "code": extracted.code,
@@ -130,10 +337,21 @@ def readings_from(extracted: ExtractedInvoice) -> dict[str, Any]:
     }
 
 
-def _existing_for(org_id: int, *, key: str, sha256: str) -> SubmitResult | None:
+def _existing_for(
+    org_id: int, *, key: str, sha256: str, fingerprint: str = ""
+) -> SubmitResult | None:
     if key:
         found = Invoice.objects.filter(organization_id=org_id, idempotency_key=key)
         if invoice := found.first():
+            stored = invoice.idempotency_fingerprint
+            if stored and fingerprint and stored != fingerprint:
+                raise IdempotencyKeyReusedError(
+                    _(
+                        "This Idempotency-Key was already used for a different "
+                        "request. Use a new key for a new submission."
+                    ),
+                    details={"invoice": str(invoice.pk)},
+                )
             return SubmitResult(invoice, False, "same_key")
     document = (
         Document.objects.filter(invoice__organization_id=org_id, sha256=sha256)
@@ -146,25 +364,94 @@ def _existing_for(org_id: int, *, key: str, sha256: str) -> SubmitResult | None:
     return None
 
 
-def _live_with(identity: str) -> Invoice | None:
-    """The live invoice with this identity, if any."""
+def _live_with(identity: str, organization_id: int) -> Invoice | None:
+    """The organization's live invoice with this identity, if any. Another
+    organization's copy is never looked at here: answering differently because of
+    it would tell the caller that the number exists elsewhere, and refusing because
+    of it would let whoever types a number in first block its genuine buyer."""
+    return Invoice.objects.filter(
+        identity=identity,
+        organization_id=organization_id,
+        status__in=sorted(LIVE),
+    ).first()
+
+
+def organization_live_copy(
+    identity: str, organization_id: int, *, exclude: Any = None
+) -> Invoice | None:
+    """The organization's live invoice with ``identity`` other than ``exclude``."""
+    if not identity:
+        return None
     return (
-        Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
-        .select_related("organization")
+        Invoice.objects.filter(
+            identity=identity,
+            organization_id=organization_id,
+            status__in=sorted(LIVE),
+        )
+        .exclude(pk=exclude)
         .first()
     )
 
 
-def _live_duplicate(user: Any, live: Invoice | None) -> SubmitResult:
-    """The same invoice is already live: point to it if it is ours, else refuse."""
-    if live is not None and live.organization_id == user.organization_id:
-        return SubmitResult(live, False, "duplicate")
-    raise DuplicateElsewhereError(
-        _(
-            "This invoice has already been submitted by another organization. "
-            "If it was issued to you, contact the administrator."
+def _duplicate(live: Invoice) -> SubmitResult:
+    return SubmitResult(live, False, "duplicate")
+
+
+register_timeline_messages(
+    {
+        "identity_collision": gettext_lazy(
+            "Another organization holds an invoice with the same number "
+            "(%(references)s): a possible fraud signal. Check which organization the "
+            "invoice was issued to."
         )
+    }
+)
+
+
+def record_identity_collision(invoice: Invoice, *, actor: Any = None) -> list[str]:
+    """Inside the caller's transaction: when other organizations hold a live invoice
+    with the identity of ``invoice``, note it on every copy for reviewers only (the
+    submitters never see it) and audit it. Screening's duplicate rule sends such an
+    invoice to review instead of rejecting it. Returns the other references."""
+    if not invoice.identity:
+        return []
+    others = list(
+        Invoice.objects.filter(identity=invoice.identity, status__in=sorted(LIVE))
+        .exclude(organization_id=invoice.organization_id)
+        .order_by("submitted_at", "pk")
+        .only("pk", "reference", "status", "organization_id")
     )
+    if not others:
+        return []
+    references = [other.reference for other in others]
+    timeline_note(
+        invoice,
+        "identity_collision",
+        actor=actor,
+        params={"references": ", ".join(references)},
+        visible=False,
+    )
+    for other in others:
+        timeline_note(
+            other,
+            "identity_collision",
+            params={"references": invoice.reference},
+            visible=False,
+        )
+    audit_record(
+        actor=actor,
+        action="invoice.identity_collision",
+        obj=invoice,
+        data={
+            "identity": invoice.identity,
+            "organization": invoice.organization_id,
+            "others": [
+                {"reference": o.reference, "organization": o.organization_id}
+                for o in others
+            ],
+        },
+    )
+    return references
 
 
 def store_lines(invoice: Invoice, extracted: ExtractedInvoice) -> None:
@@ -198,7 +485,10 @@ def _store(
     idempotency_key: str,
     resubmission_of: Invoice | None = None,
     pending: bool = False,
+    identifier_changes: list[IdentifierChange] | None = None,
+    fingerprint: str = "",
 ) -> Invoice:
+    changes = identifier_changes or []
     with transaction.atomic(durable=True):
         invoice = Invoice.objects.create(
             reference=_next_reference(),
@@ -206,6 +496,7 @@ def _store(
             submitted_by=user,
             status=InvoiceStatus.RECEIVED,
             idempotency_key=idempotency_key,
+            idempotency_fingerprint=fingerprint if idempotency_key else "",
             resubmission_of=resubmission_of,
             **invoice_fields_from(extracted),
         )
@@ -229,6 +520,7 @@ def _store(
             actor=user,
             code="submitted",
         )
+        note_identifier_changes(invoice, changes, actor=user)
         audit_record(
             actor=user,
             action="invoice.submit",
@@ -238,17 +530,90 @@ def _store(
                 "identity": invoice.identity,
                 "format": fmt,
                 "sha256": sha256,
+                **(
+                    {"identifiers_cleaned": {c.field: c.original for c in changes}}
+                    if changes
+                    else {}
+                ),
             },
         )
+        record_identity_collision(invoice, actor=user)
         invoice_id = str(invoice.id)
         transaction.on_commit(lambda: enqueue_processing(invoice_id))
     return invoice
 
 
-def enqueue_processing(invoice_id: str) -> None:
+NOT_QUEUED = "screening_not_queued"
+REQUEUED = "screening_requeued"
+
+
+def enqueue_processing(invoice_id: str) -> bool:
+    """Queue screening (called once the invoice is committed). A broker that is
+    down must not turn a stored submission into an error: the failure is logged and
+    noted on the timeline (for staff), and ``requeue_unqueued`` queues it again
+    within a minute or two (the screening sweep catches anything else)."""
     from django_q.tasks import async_task
 
-    async_task(SCREENING_TASK, invoice_id, task_name=f"screen-{invoice_id}")
+    try:
+        async_task(SCREENING_TASK, invoice_id, task_name=f"screen-{invoice_id}")
+    except Exception:
+        logger.exception("Could not queue screening of %s", invoice_id)
+        _note_queueing(invoice_id, NOT_QUEUED)
+        return False
+    return True
+
+
+def _note_queueing(invoice_id: str, code: str) -> None:
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.only("pk", "status").get(pk=invoice_id)
+            timeline_note(invoice, code, visible=False)
+    except Exception:  # the database may be the thing that is down
+        logger.exception("Could not note %s on %s", code, invoice_id)
+
+
+register_timeline_messages(
+    {
+        NOT_QUEUED: gettext_lazy(
+            "Screening could not be queued (the task broker did not answer); it "
+            "is retried automatically."
+        ),
+        REQUEUED: gettext_lazy("Screening queued again."),
+    }
+)
+
+
+def invoices_not_queued() -> Any:
+    """Invoices waiting for screening (received, or screening again after an answer
+    with a corrected file) whose screening could not be queued, and not queued again
+    since."""
+    from django.db.models import Max, Q
+
+    return (
+        Invoice.objects.filter(
+            status__in=[InvoiceStatus.RECEIVED, InvoiceStatus.SCREENING]
+        )
+        .annotate(
+            failed_at=Max("timeline__at", filter=Q(timeline__code=NOT_QUEUED)),
+            requeued_at=Max("timeline__at", filter=Q(timeline__code=REQUEUED)),
+        )
+        .filter(failed_at__isnull=False)
+        .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lt=F("failed_at")))
+        .order_by("failed_at")
+    )
+
+
+def requeue_unqueued(*, limit: int = 500) -> list[str]:
+    """Queue screening again for the invoices ``enqueue_processing`` could not
+    queue; stops at the first failure (the broker is still down)."""
+    done = []
+    for pk in invoices_not_queued().values_list("pk", flat=True)[:limit]:
+        invoice_id = str(pk)
+        if not enqueue_processing(invoice_id):
+            break
+        _note_queueing(invoice_id, REQUEUED)
+        done.append(invoice_id)
+    return done
 
 
 def _submit_extracted(
@@ -262,17 +627,26 @@ def _submit_extracted(
     resubmission_of: Invoice | None = None,
     pending: bool = False,
     refuse_live: bool = False,
+    identifier_changes: list[IdentifierChange] | None = None,
+    fingerprint: str = "",
 ) -> SubmitResult:
     """Store ``extracted`` unless this key or these bytes were submitted before.
-    With ``refuse_live``, an invoice whose identity is already live (and not one
-    of those) is answered as a duplicate instead of stored."""
+    With ``refuse_live``, an invoice whose identity the organization already holds
+    live (and not one of those) is answered as a duplicate instead of stored.
+    ``fingerprint`` identifies the request (the file's SHA-256 unless given): a key
+    seen before with another fingerprint is refused."""
+    changes = [*(identifier_changes or []), *normalize_identifiers(extracted)]
     sha256 = hashlib.sha256(data).hexdigest() if data else ""
-    existing = _existing_for(user.organization_id, key=idempotency_key, sha256=sha256)
+    fingerprint = fingerprint or sha256
+    org_id = user.organization_id
+    existing = _existing_for(
+        org_id, key=idempotency_key, sha256=sha256, fingerprint=fingerprint
+    )
     if existing is not None:
         return existing
     identity = identity_of(extracted)
-    if refuse_live and identity and (live := _live_with(identity)) is not None:
-        return _live_duplicate(user, live)
+    if refuse_live and identity and (live := _live_with(identity, org_id)):
+        return _duplicate(live)
     try:
         invoice = _store(
             user=user,
@@ -284,17 +658,19 @@ def _submit_extracted(
             idempotency_key=idempotency_key,
             resubmission_of=resubmission_of,
             pending=pending,
+            identifier_changes=changes,
+            fingerprint=fingerprint,
         )
     except IntegrityError:
-        # A concurrent request won the race: the key, the file or the identity is
-        # already stored. Answer with what it stored.
+        # A concurrent request of the organization won the race: the key, the file
+        # or the identity is already stored. Answer with what it stored.
         existing = _existing_for(
-            user.organization_id, key=idempotency_key, sha256=sha256
+            org_id, key=idempotency_key, sha256=sha256, fingerprint=fingerprint
         )
         if existing is not None:
             return existing
-        if identity:
-            return _live_duplicate(user, _live_with(identity))
+        if identity and (live := _live_with(identity, org_id)):
+            return _duplicate(live)
         raise
     return SubmitResult(invoice, True, "created")
 
@@ -313,6 +689,7 @@ def invoice_submit_file(
     Raises ExtractionError (refused: nothing stored) or ApplicationError.
     """
     require_submitter(user)
+    idempotency_key = check_idempotency_key(idempotency_key)
     limits = upload_limits()
     safe_name = check_filename(
         filename or "upload", max_length=limits.max_filename_length
@@ -326,7 +703,7 @@ def invoice_submit_file(
         open_image(data, limits=limits)
         extracted, pending = ExtractedInvoice(), True
     else:
-        fmt, extracted = extract(data, limits=limits)
+        fmt, extracted = read_document(data, limits=limits)
         pending = False
     return _submit_extracted(
         user=user,
@@ -334,7 +711,7 @@ def invoice_submit_file(
         fmt=str(fmt),
         data=data,
         filename=safe_name,
-        idempotency_key=idempotency_key[:128],
+        idempotency_key=idempotency_key,
         resubmission_of=resubmission_of,
         pending=pending,
         refuse_live=not idempotency_key,
@@ -367,6 +744,7 @@ def invoice_submit_manual(
 ) -> SubmitResult:
     """Store a paper invoice typed in by the submitter, with its scan when given."""
     require_submitter(user)
+    idempotency_key = check_idempotency_key(idempotency_key)
     data = filename = None
     fmt = "manual"
     if scan is not None:
@@ -383,16 +761,20 @@ def invoice_submit_manual(
             raise refuse("unsupported_type")
         check_declared_type(detected, filename, content_type)
         fmt = str(detected)
-    identity = identity_of(extracted)
-    if identity and (live := _live_with(identity)) is not None:
-        return _live_duplicate(user, live)
+    fingerprint = manual_fingerprint(
+        extracted, hashlib.sha256(data).hexdigest() if data else ""
+    )
+    changes = normalize_identifiers(extracted)
     return _submit_extracted(
         user=user,
         extracted=extracted,
         fmt=fmt,
         data=data,
         filename=filename or "",
-        idempotency_key=idempotency_key[:128],
+        idempotency_key=idempotency_key,
+        refuse_live=True,
+        identifier_changes=changes,
+        fingerprint=fingerprint,
     )
 
 
@@ -453,6 +835,7 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
     try:
         with memory_bounded(settings.EXTRACTION_MEMORY_MB):
             fmt, extracted = extract(data, limits=upload_limits())
+        check_storable(extracted)
     except ExtractionError as exc:
         _reject_unreadable(invoice_id, "unreadable", _in_both_languages(exc))
         return
@@ -466,6 +849,7 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
             _in_both_languages(refuse("not_an_invoice", detail=type(exc).__name__)),
         )
         return
+    changes = normalize_identifiers(extracted)
     identity = identity_of(extracted)
     try:
         with transaction.atomic(durable=True):
@@ -481,6 +865,8 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
             doc.extractor = str(fmt)
             doc.field_readings = readings_from(extracted)
             doc.save(update_fields=["extractor", "field_readings"])
+            note_identifier_changes(invoice, changes)
+            record_identity_collision(invoice)
             audit_record(
                 actor=None,
                 action="invoice.extract",
@@ -488,8 +874,8 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
                 data={"identity": identity, "format": str(fmt)},
             )
     except IntegrityError:
-        live = Invoice.objects.filter(identity=identity, status__in=sorted(LIVE))
-        first = live.exclude(pk=invoice_id).first()
+        org_id = document.invoice.organization_id
+        first = _live_with(identity, org_id) if identity else None
         _reject_unreadable(
             invoice_id,
             "duplicate_of",

@@ -97,6 +97,8 @@ class Invoice(models.Model):
         verbose_name=_("resubmission of"),
     )
     idempotency_key = models.CharField(max_length=128, blank=True)
+    # SHA-256 of what was sent with the key: the same key with another body is refused.
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -112,10 +114,13 @@ class Invoice(models.Model):
             models.Index(fields=["organization", "status", "-submitted_at"]),
         ]
         constraints = [
+            # Per organization: another organization's copy (typed in first, or
+            # genuine) never blocks a submission; screening sends the collision to
+            # review as a fraud signal (issue 16).
             models.UniqueConstraint(
-                fields=["identity"],
+                fields=["organization", "identity"],
                 condition=Q(status__in=sorted(LIVE)) & ~Q(identity=""),
-                name="one_live_invoice_per_identity",
+                name="one_live_invoice_per_identity_and_organization",
             ),
             models.UniqueConstraint(
                 fields=["organization", "idempotency_key"],

@@ -9,3 +9,11 @@ def process_invoice(invoice_id: str) -> None:
     from reviews.screening import screen_invoice
 
     screen_invoice(invoice_id=invoice_id)
+
+
+def requeue_unqueued_task() -> int:
+    """Scheduled every minute: queue screening of the invoices whose queueing failed
+    (broker down at upload time); how many."""
+    from .intake import requeue_unqueued
+
+    return len(requeue_unqueued())

@@ -6,9 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import (
     FileResponse,
     Http404,
@@ -23,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from accounts.access import capability_required
+from accounts.access import capability_required, user_permissions_prime
 from accounts.roles import Perm
 from invoiceportal.common.errors import ApplicationError, NotFoundError
 
@@ -67,7 +65,6 @@ from .selectors import (
 )
 
 INLINE_FORMATS = {"pdf", "jpeg", "png"}
-PERMISSION_CACHE_SECONDS = 60
 
 
 def _filtered(request: HttpRequest) -> tuple[InvoiceFilterForm, Any]:
@@ -232,18 +229,9 @@ def invoice_detail(request: HttpRequest, invoice_id: Any) -> HttpResponse:
 
 def _prime_permissions(request: HttpRequest) -> None:
     """Keep the user's permission set for a minute per session, so a status poll
-    does not read the permission tables every few seconds (the set is what
-    ``ModelBackend`` would compute; a role change applies within the minute)."""
-    user = request.user
-    if hasattr(user, "_perm_cache"):
-        return
-    key = f"perms:{user.pk}:{request.session.get(HASH_SESSION_KEY, '')[:16]}"
-    perms = cache.get(key)
-    if perms is None:
-        perms = user.get_all_permissions()
-        cache.set(key, perms, PERMISSION_CACHE_SECONDS)
-    else:
-        user._perm_cache = perms
+    does not read the permission tables every few seconds; a role change applies at
+    once (accounts.access)."""
+    user_permissions_prime(request)
 
 
 @login_required

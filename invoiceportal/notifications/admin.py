@@ -10,6 +10,14 @@ class NotificationAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "invoice", "source_event"]
     readonly_fields = [f.name for f in Notification._meta.fields]
 
+    # Notifications are written by the services only: nothing to add or edit here
+    # (an add form of read-only fields could only fail).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):

@@ -8,6 +8,7 @@ from invoiceportal.invoices.extraction.types import ExtractedInvoice
 from . import normalize
 from .base import (
     BLOCKING_STATUSES,
+    Action,
     CheckContext,
     CheckOutcome,
     ExistingInvoice,
@@ -38,7 +39,11 @@ def check_exact_duplicate(
     if not identity:
         return skipped("未读到发票号码。", "No invoice number was read.")
     blocking = set(params["blocking_statuses"])
-    live = [i for i in ctx.same_identity_invoices if i.status in blocking]
+    blocking_copies = [i for i in ctx.same_identity_invoices if i.status in blocking]
+    elsewhere = [i for i in blocking_copies if _other_organization(i, ctx)]
+    live = [i for i in blocking_copies if i not in elsewhere]
+    if not live and elsewhere:
+        return _held_elsewhere(identity, elsewhere)
     if not live:
         earlier = [i.reference for i in ctx.same_identity_invoices]
         return passed(identity=identity, earlier_closed=earlier)
@@ -56,6 +61,36 @@ def check_exact_duplicate(
         ),
         identity=identity,
         duplicates=[{"reference": i.reference, "status": i.status} for i in live],
+    )
+
+
+def _other_organization(invoice: ExistingInvoice, ctx: CheckContext) -> bool:
+    """Held by another (known) organization than the one screened."""
+    other = normalize.tax_id(invoice.organization_tax_id)
+    return bool(other) and other != normalize.tax_id(ctx.organization_tax_id)
+
+
+def _held_elsewhere(identity: str, others: list[ExistingInvoice]) -> CheckOutcome:
+    """Another organization holds the same invoice (issue 16): never a rejection
+    (whoever typed the number in first must not block the genuine buyer) but a fraud
+    signal for a reviewer. The message names nothing of the other organization: the
+    submitter must not learn that the number exists elsewhere; the details, read by
+    reviewers, do."""
+    return failed(
+        problem_zh="该发票需要人工核对。",
+        fix_zh="无需操作，审核人员将核对发票的受票方。",
+        problem_en="This invoice needs a manual check.",
+        fix_en="Nothing to do: a reviewer checks whom the invoice was issued to.",
+        max_action=Action.REVIEW,
+        identity=identity,
+        held_by_other_organizations=[
+            {
+                "reference": i.reference,
+                "status": i.status,
+                "organization_tax_id": i.organization_tax_id,
+            }
+            for i in others
+        ],
     )
 
 

@@ -105,8 +105,47 @@ def _event(
 # ----------------------------------------------------------------- separation
 
 
+def staff_action_problem(
+    *, user: Any, organization_id: int | None, submitted_by_id: int | None
+) -> str | None:
+    """Why ``user`` may not act as staff on an invoice of ``organization_id``
+    submitted by ``submitted_by_id`` (reassign, release, change priority, answer an
+    urgent-handling request), or None. Separation of duties: nobody acts on their
+    own submissions or on their own organization's invoices."""
+    if submitted_by_id is not None and submitted_by_id == user.pk:
+        return str(_("You cannot act on an invoice you submitted."))
+    if user.organization_id and organization_id == user.organization_id:
+        return str(
+            _(
+                "You cannot act on an invoice of your own organization: another "
+                "supervisor must do this."
+            )
+        )
+    return None
+
+
+def require_staff_separation(
+    *, user: Any, organization_id: int | None, submitted_by_id: int | None
+) -> None:
+    """The one guard of every staff action on an invoice (queue, supervisor board,
+    urgent-handling answers), pages and API alike. Call it under the lock."""
+    problem = staff_action_problem(
+        user=user, organization_id=organization_id, submitted_by_id=submitted_by_id
+    )
+    if problem:
+        raise PermissionDeniedError(problem, code="separation_of_duties")
+
+
+def _require_task_separation(*, user: Any, task: ReviewTask) -> None:
+    require_staff_separation(
+        user=user,
+        organization_id=task.organization_id,
+        submitted_by_id=task.submitted_by_id,
+    )
+
+
 def separation_problem(*, user: Any, task: ReviewTask) -> str | None:
-    """Why ``user`` may not work on ``task``, or None (checked under the lock)."""
+    """Why ``user`` may not review ``task``, or None (checked under the lock)."""
     if task.submitted_by_id == user.pk:
         return str(_("You cannot review an invoice you submitted."))
     if user.organization_id and task.organization_id == user.organization_id:
@@ -269,12 +308,12 @@ def _claim_statement(user_pk: int, organization_id: int | None) -> tuple[str, tu
 
 
 def _claim_in_one_statement(user: Any, now: dt.datetime) -> ReviewTask | None:
-    """PostgreSQL: pick, lock and claim the task in one round trip,
+    """PostgreSQL: pick, lock and claim the task in one statement,
     ``UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``; the
-    SELECT is the ORM's own query of ``_claimable``. One statement is atomic on its
-    own (autocommit), or part of the caller's transaction when there is one."""
+    SELECT is the ORM's own query of ``_claimable``. Runs in the caller's
+    transaction (which also writes the audit entry)."""
     sql, pick_params = _claim_statement(user.pk, user.organization_id)
-    params = [
+    params: list[Any] = [
         TaskState.CLAIMED.value,
         user.pk,
         now,
@@ -301,24 +340,37 @@ def review_task_claim_next(
     """Claim the most urgent queued task this reviewer may take; None when there is
     none. Rows other reviewers are claiming are skipped, not waited for.
 
-    On PostgreSQL the pick and the claim are one statement (one round trip, the row
-    lock held for microseconds); elsewhere (SQLite, which serialises writers) the
-    same query is run, then the row saved, in one transaction.
+    On PostgreSQL the pick and the claim are one statement; elsewhere (SQLite,
+    which serialises writers) the same query is run, then the row saved. Either way
+    the claim and its audit entry commit together.
     """
     _require(user, Perm.REVIEW)
     now = now or timezone.now()
-    if connections[ReviewTask.objects.db].vendor == "postgresql":
-        return _claim_in_one_statement(user, now)
     with transaction.atomic(durable=True):
-        task = _claimable(user).first()
+        if connections[ReviewTask.objects.db].vendor == "postgresql":
+            task = _claim_in_one_statement(user, now)
+        else:
+            task = _claimable(user).first()
+            if task is not None:
+                task.state = TaskState.CLAIMED
+                task.assigned_to = user
+                task.claimed_at = now
+                task.lease_expires_at = _lease_until(now)
+                task.save(
+                    update_fields=[
+                        "state",
+                        "assigned_to",
+                        "claimed_at",
+                        "lease_expires_at",
+                    ]
+                )
         if task is None:
             return None
-        task.state = TaskState.CLAIMED
-        task.assigned_to = user
-        task.claimed_at = now
-        task.lease_expires_at = _lease_until(now)
-        task.save(
-            update_fields=["state", "assigned_to", "claimed_at", "lease_expires_at"]
+        audit_record(
+            actor=user,
+            action="review_task.claimed",
+            obj=Invoice(pk=task.invoice_id),  # a reference only: no extra query
+            data={"task": task.pk, "stage": task.stage},
         )
     return task
 
@@ -377,6 +429,7 @@ def review_task_release(
             raise ConflictError(
                 _("Another reviewer holds this task."), code="claimed_by_other"
             )
+        _require_task_separation(user=user, task=task)
         holder = task.assigned_to
         _requeue(task)
         _event(
@@ -384,6 +437,12 @@ def review_task_release(
             "review_released",
             actor=user,
             params={"by": user.username, "holder": holder.username},
+        )
+        audit_record(
+            actor=user,
+            action="review_task.released",
+            obj=invoice,
+            data={"task": task.pk, "holder": holder.pk},
         )
     return task
 
@@ -415,6 +474,7 @@ def review_task_reassign(
                 _("Only queued or claimed tasks can be reassigned."),
                 code="not_reassignable",
             )
+        _require_task_separation(user=actor, task=task)
         _check_separation(user=to_user, task=task)
         task.state = TaskState.CLAIMED
         task.assigned_to = to_user
@@ -439,9 +499,17 @@ def review_task_reassign(
 
 
 def _change_priority(
-    task: ReviewTask, invoice: Invoice, priority: int, *, now: dt.datetime
+    task: ReviewTask,
+    invoice: Invoice,
+    priority: int,
+    *,
+    now: dt.datetime,
+    actor: Any = None,
+    cause: str,
 ) -> None:
-    """New priority, new policy, new due time; paused time is kept."""
+    """New priority, new policy, new due time; paused time is kept. Audited, with
+    its ``cause`` (supervisor, sla_breached, expedite)."""
+    before = task.priority
     task.priority = priority
     task.sla_policy = SLAPolicy.objects.get(priority=priority)
     fields = schedule(task, cal=business_calendar(), pauses=pause_intervals(task))
@@ -449,6 +517,17 @@ def _change_priority(
     if invoice.priority != priority:
         invoice.priority = priority
         invoice.save(update_fields=["priority", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="review_task.priority_changed",
+        obj=invoice,
+        data={
+            "task": task.pk,
+            "from": PRIORITY_NAMES[Priority(before)],
+            "to": PRIORITY_NAMES[Priority(priority)],
+            "cause": cause,
+        },
+    )
 
 
 def review_task_reprioritize(
@@ -466,7 +545,9 @@ def review_task_reprioritize(
         .first()
     )
     if task is not None and task.priority < priority:
-        _change_priority(task, invoice, priority, now=now or timezone.now())
+        _change_priority(
+            task, invoice, priority, now=now or timezone.now(), cause="expedite"
+        )
     return task
 
 
@@ -481,9 +562,12 @@ def review_task_set_priority(
         invoice, task = _lock(task_id=task_id, user=actor)
         if task.state == TaskState.DONE:
             raise ConflictError(_("This task is already decided."), code="decided")
+        _require_task_separation(user=actor, task=task)
         if task.priority == priority:
             return task
-        _change_priority(task, invoice, priority, now=now)
+        _change_priority(
+            task, invoice, priority, now=now, actor=actor, cause="supervisor"
+        )
         _event(
             invoice,
             "review_priority_changed",
@@ -827,6 +911,12 @@ def review_task_expire_leases(*, now: dt.datetime | None = None) -> list[int]:
             holder = task.assigned_to
             _requeue(task)
             _event(invoice, "review_lease_expired", params={"by": holder.username})
+            audit_record(
+                actor=None,
+                action="review_task.lease_expired",
+                obj=invoice,
+                data={"task": task.pk, "holder": holder.pk},
+            )
             expired.append(task_id)
     if expired:
         logger.info("Review queue: %s expired claims returned.", len(expired))
@@ -911,7 +1001,9 @@ def _breach(task: ReviewTask, invoice: Invoice, *, now: dt.datetime) -> None:
     _event(invoice, "sla_breached", params=context)
     notify_supervisors(invoice=invoice, kind="sla_breached", context=context)
     if task.priority < Priority.URGENT:
-        _change_priority(task, invoice, task.priority + 1, now=now)
+        _change_priority(
+            task, invoice, task.priority + 1, now=now, cause="sla_breached"
+        )
         _event(
             invoice,
             "review_priority_changed",

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -253,7 +254,21 @@ def task_reassign(request: HttpRequest, task_id: int) -> HttpResponse:
             request,
             _("Assigned to %(user)s.") % {"user": form.cleaned_data["to_user"]},
         )
-    return redirect(request.POST.get("back") or reverse("reviews:board"))
+    return redirect(_same_site_path(request, request.POST.get("back")))
+
+
+def _same_site_path(request: HttpRequest, url: str | None) -> str:
+    """Where to go back to: a relative path on this site, else the board (no open
+    redirect through ``back``)."""
+    if (
+        url
+        and url.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return url
+    return reverse("reviews:board")
 
 
 @require_GET

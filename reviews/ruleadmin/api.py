@@ -84,14 +84,19 @@ class RuleViewSet(viewsets.GenericViewSet):
         except NotFoundError as exc:
             raise Http404 from exc
 
-    def list(self, request: Request) -> Response:
+    # ``format`` comes from the router's suffix routes (``/rules.json``).
+    def list(self, request: Request, format: str | None = None) -> Response:
         page = self.paginate_queryset(rule_rows())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def retrieve(self, request: Request, code: str) -> Response:
+    def retrieve(
+        self, request: Request, code: str, format: str | None = None
+    ) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
-    def partial_update(self, request: Request, code: str) -> Response:
+    def partial_update(
+        self, request: Request, code: str, format: str | None = None
+    ) -> Response:
         row = self.get_object()
         patch = RulePatchSerializer(data=request.data)
         patch.is_valid(raise_exception=True)

@@ -3,10 +3,17 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from invoiceportal.audit.models import AuditEntry
+from invoiceportal.audit.models import AppendOnlyError, AuditEntry
 from invoiceportal.audit.services import audit_record, audit_verify_chain
 
+from .tamper import sql, triggers_off
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _checkpoints(settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
 
 
 def record(n, actor=None):
@@ -28,7 +35,8 @@ def test_entries_form_an_intact_chain(submitter):
 
 def test_editing_an_entry_breaks_the_chain_at_that_entry(db):
     record(4)
-    AuditEntry.objects.filter(seq=3).update(data={"i": 99})
+    triggers_off()
+    sql("UPDATE audit_auditentry SET data = '{\"i\": 99}' WHERE seq = 3")
     report = audit_verify_chain()
     assert not report.ok
     assert report.first_bad_seq == 3
@@ -38,8 +46,10 @@ def test_editing_an_entry_breaks_the_chain_at_that_entry(db):
 
 def test_deleting_the_last_entry_is_detected(db):
     record(3)
+    triggers_off()
     AuditEntry.objects.filter(seq=3)._raw_delete(using="default")
-    assert audit_verify_chain().first_bad_seq == 3
+    report = audit_verify_chain()
+    assert (report.first_bad_seq, report.problem) == (3, "truncated")
 
 
 def test_entries_cannot_be_changed_or_deleted_through_the_model(db):
@@ -50,6 +60,20 @@ def test_entries_cannot_be_changed_or_deleted_through_the_model(db):
         entry.save()
     with pytest.raises(RuntimeError):
         entry.delete()
+
+
+def test_entries_cannot_be_changed_or_deleted_through_a_queryset(db):
+    record(2)
+    with pytest.raises(AppendOnlyError):
+        AuditEntry.objects.filter(seq=2).update(action="forged")
+    with pytest.raises(AppendOnlyError):
+        AuditEntry.objects.filter(seq=2).delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEntry.objects.all().delete()
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == [
+        "test.event",
+        "test.event",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -49,6 +49,15 @@ MESSAGES = {
         "The XML file contains entities or external references, which are not allowed."
     ),
     "malformed_xml": _("The XML file is not well formed."),
+    "value_out_of_range": _(
+        "The %(field)s in the file is not a value an invoice can have (too long or "
+        "too large). Upload the invoice file as issued."
+    ),
+    "xml_too_complex": _(
+        "The XML file has too many elements or is nested too deeply (at most "
+        "%(max_elements)s elements and %(max_depth)s levels). Upload the invoice file "
+        "as issued."
+    ),
     "zip_bomb": _("The archive expands to more than the allowed size or entries."),
     "corrupt_archive": _("The archive is damaged and cannot be opened."),
     "encrypted_pdf": _("The PDF is password-protected. Upload an unprotected copy."),

@@ -115,6 +115,15 @@ def test_eight_reviewers_claiming_and_deciding_never_share_a_task(
         )
     )
     assert set(decisions.values()) == {1} and len(decisions) == TASKS
+    # Every claim and release has its audit entry, in one intact chain.
+    audited = Counter(
+        AuditEntry.objects.filter(action__startswith="review_task.").values_list(
+            "action", flat=True
+        )
+    )
+    all_claims = sum(len(pks) for pks in claims.values())
+    assert audited["review_task.claimed"] == all_claims
+    assert audited["review_task.released"] == all_claims - TASKS
     assert audit_verify_chain().ok
     decided_by = dict(ReviewTask.objects.values_list("pk", "decided_by_id"))
     for reviewer_pk, pks in decided.items():
@@ -150,7 +159,7 @@ def test_a_decision_raced_by_eight_requests_is_applied_once(
     assert events.count() == 1
     assert (
         AuditEntry.objects.filter(object_id=str(task.invoice_id))
-        .exclude(action="invoice.in_review")
+        .exclude(action__in=["invoice.in_review", "review_task.claimed"])
         .count()
         == 1
     )
@@ -173,3 +182,5 @@ def test_eight_reviewers_claiming_one_task_one_wins(organization, submitter) -> 
     assert len(won) == 1
     task.refresh_from_db()
     assert task.assigned_to_id == won[0]
+    claimed = AuditEntry.objects.filter(action="review_task.claimed")
+    assert list(claimed.values_list("actor_id", flat=True)) == won

@@ -1,0 +1,76 @@
+"""Probes for the load balancer and the orchestrator.
+
+``/healthz``: the process answers (liveness; touches nothing). ``/readyz``: the
+database and the task broker answer (readiness): 200 when both do, 503 with which one
+failed otherwise. Uploads are still accepted while the broker is down (their screening
+is queued again by the sweep), so a broker outage is reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _broker() -> None:
+    """The django-q2 broker answers: Redis' PING, or the ORM broker's queue table
+    (its own ``ping`` always says yes)."""
+    from django_q.brokers import get_broker
+    from django_q.brokers.orm import ORM
+
+    broker = get_broker()
+    if isinstance(broker, ORM):
+        broker.queue_size()
+    elif not broker.ping():
+        raise ConnectionError("the broker did not answer PING")
+
+
+CHECKS: dict[str, Callable[[], None]] = {"database": _database, "broker": _broker}
+
+
+def readiness() -> dict[str, dict[str, object]]:
+    """Each dependency's state: ``{"ok": bool, "ms": float, "error": str}``."""
+    results: dict[str, dict[str, object]] = {}
+    for name, check in CHECKS.items():
+        started = time.monotonic()
+        try:
+            check()
+            results[name] = {"ok": True}
+        except Exception as exc:
+            logger.warning("Readiness: %s unavailable: %s", name, exc)
+            results[name] = {"ok": False, "error": type(exc).__name__}
+        results[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
+    if not results["database"]["ok"]:
+        connection.close()  # the next request opens a fresh connection
+    return results
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    checks = readiness()
+    ready = all(c["ok"] for c in checks.values())
+    return JsonResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "alive"})
