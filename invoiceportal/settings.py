@@ -260,6 +260,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "invoiceportal.common.api.add_error_responses",
+    ],
 }
 # The OpenAPI schema and its docs page: public in development, signed-in users only in
 # production (accounts.access.SchemaAccess reads this per request).

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
@@ -55,7 +57,7 @@ class ObtainTokenView(APIView):
     throttle_classes = [TokenThrottle]
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenResponseSerializer)
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request, **kwargs: Any) -> Response:
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -87,7 +89,7 @@ class SignOutEverywhereView(APIView):
     session of the account."""
 
     @extend_schema(request=None, responses={204: None})
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request, **kwargs: Any) -> Response:
         user_sign_out_everywhere(
             user=request.user, address=client_address(request._request)
         )
@@ -151,7 +153,9 @@ class UserViewSet(
 
     @extend_schema(request=None, responses={202: None})
     @action(detail=True, methods=["post"], url_path="send-password-link")
-    def send_password_link(self, request: Request, pk: str | None = None) -> Response:
+    def send_password_link(
+        self, request: Request, pk: str | None = None, **kwargs: Any
+    ) -> Response:
         """Email the user a one-time link to choose a new password (administrators
         never set someone else's password)."""
         user_send_password_link(actor=request.user, user=self.get_object())

@@ -220,3 +220,55 @@ __all__ = [
     "handler500",
     "status",
 ]
+
+
+# The error answers any API operation may give, all in the one shape; 422 only where
+# something is written.
+ERROR_STATUSES = {
+    "400": "The request is malformed or a value is not acceptable.",
+    "401": "No valid credentials.",
+    "403": "The signed-in user may not do this.",
+    "404": "Not found, or not visible to this user.",
+    "405": "Method not allowed.",
+    "409": "Conflicts with the current state (e.g. not decided yet).",
+    "406": "No acceptable representation.",
+    "413": "The request body is too large.",
+    "415": "Unsupported media type.",
+    "429": "Too many requests.",
+}
+WRITE_ERROR_STATUSES = {
+    "422": "Understood but refused (an unreadable file, a reused key...).",
+}
+
+
+def add_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: document ``{code, message, details}`` for
+    every error status an operation may answer (DESIGN.md section 7)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+            "required": ["code", "message", "details"],
+        },
+    )
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            statuses = dict(ERROR_STATUSES)
+            if method in ("post", "put", "patch", "delete"):
+                statuses |= WRITE_ERROR_STATUSES
+            for code, description in statuses.items():
+                operation["responses"].setdefault(
+                    code, {"description": description, "content": ref}
+                )
+    return result

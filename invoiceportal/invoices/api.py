@@ -243,18 +243,24 @@ class ManualInvoiceSerializer(serializers.Serializer):
         return extracted_from_manual(data, data.pop("lines", []))
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 instant, compared in UTC: PostgreSQL refuses offsets beyond
+    ±15:59 (e.g. ``+16:00``), which ISO 8601 allows."""
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return super().filter(qs, value)
+
+
 class InvoiceFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=InvoiceStatus.choices)
     kind = django_filters.MultipleChoiceFilter(choices=InvoiceKindChoice.choices)
     seller_tax_id = django_filters.CharFilter()
     issue_date_after = django_filters.DateFilter("issue_date", lookup_expr="gte")
     issue_date_before = django_filters.DateFilter("issue_date", lookup_expr="lte")
-    submitted_after = django_filters.IsoDateTimeFilter(
-        "submitted_at", lookup_expr="gte"
-    )
-    submitted_before = django_filters.IsoDateTimeFilter(
-        "submitted_at", lookup_expr="lte"
-    )
+    submitted_after = UtcDateTimeFilter("submitted_at", lookup_expr="gte")
+    submitted_before = UtcDateTimeFilter("submitted_at", lookup_expr="lte")
     q = django_filters.CharFilter(method="search")
     ordering = django_filters.OrderingFilter(
         fields=("submitted_at", "issue_date", "total_amount", "reference", "status")
@@ -330,7 +336,7 @@ class InvoiceViewSet(
             422: ErrorSerializer,
         },
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, **kwargs: Any) -> Response:
         key = request.headers.get("Idempotency-Key", "").strip()
         upload = request.FILES.get("file")
         if upload is not None:
@@ -353,7 +359,8 @@ class InvoiceViewSet(
         return Response(result_body(result, request), status=submit_status(result))
 
     @action(detail=False, methods=["post"])
-    def batch(self, request: Request) -> Response:
+    def batch(self, request: Request, **kwargs: Any) -> Response:
+        require_submitter(request.user)  # who asks comes before what is sent
         files = request.FILES.getlist("files") or request.FILES.getlist("file")
         if not files:
             raise ApplicationError(
@@ -384,7 +391,9 @@ class InvoiceViewSet(
         return Response({"results": results}, status=status.HTTP_200_OK)
 
     @action(detail=True, methods=["get"])
-    def document(self, request: Request, pk: str | None = None) -> FileResponse:
+    def document(
+        self, request: Request, pk: str | None = None, **kwargs: Any
+    ) -> FileResponse:
         invoice = self.get_object()
         document = latest_document(invoice)
         if document is None:
@@ -405,7 +414,9 @@ class InvoiceViewSet(
 
     @extend_schema(request=WithdrawSerializer, responses={200: InvoiceDetailSerializer})
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+    def withdraw(
+        self, request: Request, pk: str | None = None, **kwargs: Any
+    ) -> Response:
         serializer = WithdrawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         invoice = invoice_withdraw(
@@ -423,7 +434,9 @@ class InvoiceViewSet(
         responses={200: InvoiceDetailSerializer},
     )
     @action(detail=True, methods=["post"])
-    def respond(self, request: Request, pk: str | None = None) -> Response:
+    def respond(
+        self, request: Request, pk: str | None = None, **kwargs: Any
+    ) -> Response:
         serializer = RespondSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data.get("file")
@@ -442,7 +455,9 @@ class InvoiceViewSet(
 
     @extend_schema(request=ExpediteSerializer, responses={200: InvoiceDetailSerializer})
     @action(detail=True, methods=["post"])
-    def expedite(self, request: Request, pk: str | None = None) -> Response:
+    def expedite(
+        self, request: Request, pk: str | None = None, **kwargs: Any
+    ) -> Response:
         serializer = ExpediteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         expedite = invoice_expedite_request(
@@ -458,7 +473,9 @@ class InvoiceViewSet(
 
     @extend_schema(request=FeedbackSerializer, responses={200: FeedbackSerializer})
     @action(detail=True, methods=["post"])
-    def feedback(self, request: Request, pk: str | None = None) -> Response:
+    def feedback(
+        self, request: Request, pk: str | None = None, **kwargs: Any
+    ) -> Response:
         serializer = FeedbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         feedback = invoice_feedback_give(
@@ -474,7 +491,9 @@ class InvoiceViewSet(
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"])
-    def receipt(self, request: Request, pk: str | None = None) -> HttpResponse:
+    def receipt(
+        self, request: Request, pk: str | None = None, **kwargs: Any
+    ) -> HttpResponse:
         invoice = self.get_object()
         response = HttpResponse(receipt_pdf(invoice), content_type="application/pdf")
         response["Content-Disposition"] = (

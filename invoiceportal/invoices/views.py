@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import (
     FileResponse,
     Http404,
@@ -22,7 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from accounts.access import capability_required, user_permissions_prime
-from accounts.roles import Perm
+from accounts.roles import Perm, user_can
 from invoiceportal.common.errors import ApplicationError, NotFoundError
 
 from .actions import (
@@ -237,8 +238,11 @@ def _prime_permissions(request: HttpRequest) -> None:
 @login_required
 def invoice_status(request: HttpRequest, invoice_id: Any) -> HttpResponse:
     """The live status poll: 204 while the status is the one the page shows (one
-    small query), the refreshed panel once it changed."""
+    small query), the refreshed panel once it changed. Only for submitters, like the
+    invoice page it refreshes (the permissions are read from the primed cache)."""
     _prime_permissions(request)
+    if not user_can(request.user, Perm.SUBMIT):
+        raise PermissionDenied
     version = invoice_status_version(user=request.user, invoice_id=invoice_id)
     if version is None:
         raise Http404

@@ -96,7 +96,7 @@ class ReviewTaskViewSet(
         },
     )
     @action(detail=False, methods=["post"], url_path="claim-next")
-    def claim_next(self, request: Request) -> Response:
+    def claim_next(self, request: Request, **kwargs: Any) -> Response:
         task = services.review_task_claim_next(user=request.user)
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -104,13 +104,13 @@ class ReviewTaskViewSet(
 
     @extend_schema(request=None, responses=ReviewTaskSerializer)
     @action(detail=True, methods=["post"])
-    def release(self, request: Request, pk: str) -> Response:
+    def release(self, request: Request, pk: str, **kwargs: Any) -> Response:
         task = services.review_task_release(user=request.user, task_id=_id(pk))
         return Response(self.get_serializer(task).data)
 
     @extend_schema(request=DecisionSerializer, responses=ReviewTaskSerializer)
     @action(detail=True, methods=["post"])
-    def decide(self, request: Request, pk: str) -> Response:
+    def decide(self, request: Request, pk: str, **kwargs: Any) -> Response:
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         task = services.review_task_decide(
@@ -120,7 +120,7 @@ class ReviewTaskViewSet(
 
     @extend_schema(request=ReassignSerializer, responses=ReviewTaskSerializer)
     @action(detail=True, methods=["post"])
-    def reassign(self, request: Request, pk: str) -> Response:
+    def reassign(self, request: Request, pk: str, **kwargs: Any) -> Response:
         data = ReassignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         to_user = User.objects.filter(pk=data.validated_data["assigned_to"]).first()
@@ -133,7 +133,7 @@ class ReviewTaskViewSet(
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
-    def board(self, request: Request) -> Response:
+    def board(self, request: Request, **kwargs: Any) -> Response:
         """Supervisors: counts, workload per reviewer, at-risk and breached tasks."""
         if not HasCapability.of(Perm.SUPERVISE)().has_permission(request, self):
             raise PermissionDeniedError(

@@ -378,13 +378,20 @@ def review_task_claim_next(
 def review_task_touch(
     *, user: Any, task_id: int, now: dt.datetime | None = None
 ) -> bool:
-    """Renew the claimant's lease (the task page is open). One UPDATE, no lock."""
+    """Renew the claimant's lease (the task page is open). One UPDATE, no lock.
+
+    False when the user holds no claim on it; NotFoundError when the task is not
+    theirs to see (no existence oracle for task ids)."""
     now = now or timezone.now()
-    return bool(
-        ReviewTask.objects.filter(
-            pk=task_id, state=TaskState.CLAIMED, assigned_to_id=user.pk
-        ).update(lease_expires_at=_lease_until(now))
-    )
+    renewed = ReviewTask.objects.filter(
+        pk=task_id, state=TaskState.CLAIMED, assigned_to_id=user.pk
+    ).update(lease_expires_at=_lease_until(now))
+    if (
+        not renewed
+        and not ReviewTask.objects.visible_to(user).filter(pk=task_id).exists()
+    ):
+        raise NotFoundError(_("This review task does not exist."))
+    return bool(renewed)
 
 
 def _lock(

@@ -178,7 +178,10 @@ def task_document(request: HttpRequest, task_id: int) -> FileResponse:
 @require_POST
 @capability_required(Perm.REVIEW)
 def task_heartbeat(request: HttpRequest, task_id: int) -> HttpResponse:
-    renewed = services.review_task_touch(user=request.user, task_id=task_id)
+    try:
+        renewed = services.review_task_touch(user=request.user, task_id=task_id)
+    except NotFoundError as exc:
+        raise Http404 from exc
     return HttpResponse(status=204 if renewed else 409)
 
 

@@ -71,21 +71,21 @@ def test_django_admin_sign_in_is_audited(client, superuser):
 
 
 def test_a_role_change_applies_to_the_status_poll_at_once(
-    client, settings, tmp_path, submitter, reviewer, admin_user
+    client, settings, tmp_path, submitter, admin_user
 ):
     settings.MEDIA_ROOT = tmp_path
     invoice = to_review(make_invoice(submitter.organization, submitter))
     url = reverse("invoices:status", args=[invoice.id])
-    client.force_login(reviewer)
+    client.force_login(submitter)
     assert client.get(url, {"v": "x"}).status_code == 200  # primes the cache
 
     response = api_as(admin_user).patch(
-        f"/api/v1/users/{reviewer.pk}/", {"role": "submitter"}, format="json"
+        f"/api/v1/users/{submitter.pk}/", {"role": "reviewer"}, format="json"
     )
     assert response.status_code == 200, response.json()
 
-    # Now a submitter of the review centre: another organization's invoice is gone.
-    assert client.get(url, {"v": "x"}).status_code == 404
+    # Now a reviewer: the submitter's poll is refused at once, not a minute later.
+    assert client.get(url, {"v": "x"}).status_code == 403
 
 
 # --- API docs and browsable API -----------------------------------------------------
