@@ -183,6 +183,11 @@ def read_pdf(data: bytes, *, limits: Any = None) -> ExtractedInvoice:
         if sum(len(b.text) for boxes in page_boxes for b in boxes) < MIN_TEXT_CHARS:
             return _read_scanned(doc, pages, limits, deadline)
         inv = read_pages(page_boxes, source=FieldSource.PDF_TEXT)
+        if not inv.number:
+            # Text, but no invoice number in it: a font without a usable Unicode
+            # map, or the page drawn as outlines over a stray text layer. Real
+            # invoices do this; read the pages as a scan rather than refuse them.
+            return _read_scanned(doc, pages, limits, deadline)
         for name, reading in inv.readings.items():
             inv.readings[name] = FieldReading(reading.source, 0.95 * reading.confidence)
         if inv.kind in TICKET_KINDS:

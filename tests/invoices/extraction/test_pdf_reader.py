@@ -196,3 +196,49 @@ def test_a_scanned_multipage_invoice_gives_the_lines_of_every_page():
 
     assert len(got.lines) == 6
     assert field_diff(truth, got, loose=True) == {}
+
+
+def _outlined_with_stray_text(truth) -> bytes:
+    """The invoice as an image (its text drawn as outlines) under an invisible text
+    layer of junk glyphs, as PDFs whose fonts lack a Unicode map come out."""
+    from reportlab.lib.units import mm
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    from tests.docgen.pdf_doc import render_page
+
+    image = render_page(make_pdf(truth), dpi=200)
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=(240 * mm, 140 * mm))
+    c.drawImage(ImageReader(image), 0, 0, 240 * mm, 140 * mm)
+    text = c.beginText(10 * mm, 130 * mm)
+    text.setTextRenderMode(3)  # invisible, like an OCR or broken-font layer
+    for _ in range(6):
+        text.textLine("!#$%&()*+;<=>?@[]^_`{|}~ QXJZ VKWY")
+    c.drawText(text)
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def test_a_text_layer_without_an_invoice_number_is_read_as_a_scan():
+    """A genuine invoice whose text layer is junk was read from its QR alone (no
+    seller, buyer or lines: a reviewer's work)."""
+    truth = _truth(5, InvoiceKind.DIGITAL_SPECIAL)
+
+    got = read_pdf(_outlined_with_stray_text(truth))
+
+    assert field_diff(truth, got, loose=True) == {}
+    assert got.readings["seller_name"].source is FieldSource.OCR
+
+
+def test_a_junk_text_layer_without_a_qr_is_read_not_refused():
+    """Without a QR the same invoice was refused at upload as not an invoice."""
+    from tests.docgen.variants_pdf import general_machine
+
+    _, truth = general_machine(3)
+
+    got = read_pdf(_outlined_with_stray_text(truth))
+
+    assert (got.kind, got.number, got.code) == (truth.kind, truth.number, truth.code)
+    assert got.total_amount == truth.total_amount
