@@ -4,11 +4,13 @@ here (deactivate instead: invoices and the audit trail point at these rows)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -152,3 +154,10 @@ class UserAdmin(SuperuserWriteAdmin, BaseUserAdmin):
                     },
                 )
         return response
+
+
+# Roles are groups defined in code and synced after every migration
+# (accounts.roles): editing their permissions in Django admin would be an unaudited
+# way to grant capabilities, so the group admin is not offered.
+with contextlib.suppress(admin.sites.NotRegistered):
+    admin.site.unregister(Group)
