@@ -11,15 +11,18 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from invoiceportal.audit.services import audit_record
+from invoiceportal.common.errors import ApplicationError
 from invoiceportal.common.middleware import client_address
 
 from .models import Organization, User
-from .services import user_sync_groups
+from .services import user_change_allowed, user_sync_groups
 from .tokens import api_tokens_revoke
 
 AUDITED_FIELDS = {
@@ -108,6 +111,29 @@ class OrganizationAdmin(SuperuserWriteAdmin):
     search_fields = ("name", "tax_id")
 
 
+class PortalUserChangeForm(BaseUserAdmin.form):
+    """Django admin's user form with the portal's rules: nobody deactivates
+    themself or gives up their own administrator role, and the last active
+    administrator stays (accounts.services, as on the pages and in the API)."""
+
+    actor: Any = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk and "role" in cleaned and "is_active" in cleaned:
+            stored = User.objects.get(pk=self.instance.pk)
+            try:
+                user_change_allowed(
+                    actor=self.actor,
+                    user=stored,
+                    role=cleaned["role"],
+                    is_active=cleaned["is_active"],
+                )
+            except ApplicationError as exc:
+                raise ValidationError(str(exc.message), code=exc.code) from None
+        return cleaned
+
+
 @admin.register(User)
 class UserAdmin(SuperuserWriteAdmin, BaseUserAdmin):
     audit_kind = "user"
@@ -123,11 +149,24 @@ class UserAdmin(SuperuserWriteAdmin, BaseUserAdmin):
         (_("Portal"), {"fields": ("role", "organization", "language")}),
     )
 
+    form = PortalUserChangeForm
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if issubclass(form, PortalUserChangeForm):
+            form = type(form.__name__, (form,), {"actor": request.user})
+        return form
+
     def after_save(
         self, obj: Any, before: dict[str, Any] | None, after: dict[str, Any]
     ) -> None:
         if before and before["is_active"] and not after["is_active"]:
+            # As user_update: tokens deleted, every session ended at once.
             api_tokens_revoke(user=obj)
+            User.objects.filter(pk=obj.pk).update(auth_epoch=F("auth_epoch") + 1)
+            obj.refresh_from_db(fields=["auth_epoch"])
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

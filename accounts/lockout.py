@@ -17,7 +17,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Max, Sum
 
 
 def _failures(**filters: Any) -> int:
@@ -53,6 +53,23 @@ class PortalAxesHandler(AxesDatabaseHandler):
         return count
 
 
-def lockout_clear_for_username(username: str) -> None:
-    """A password reset proves the owner: lift the username's locks everywhere."""
-    AccessAttempt.objects.filter(username=username).delete()
+def lockout_clear_for_username(username: str) -> int:
+    """A password reset proves the owner (or an administrator unlocks the account):
+    lift the username's locks everywhere. Returns the failure records removed."""
+    count, _ = AccessAttempt.objects.filter(username=username).delete()
+    return count
+
+
+def lockout_failures_by_username(usernames: list[str]) -> dict[str, int]:
+    """Failed sign-ins on record (within the cool-off) per username, for the users
+    page: a count at or above ``AXES_FAILURE_LIMIT`` means locked from an address."""
+    qs = AccessAttempt.objects.filter(username__in=usernames)
+    if settings.AXES_COOLOFF_TIME:
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        since = timezone.now() - timedelta(hours=float(settings.AXES_COOLOFF_TIME))
+        qs = qs.filter(attempt_time__gte=since)
+    rows = qs.values("username").annotate(n=Max("failures_since_start"))
+    return {row["username"]: row["n"] for row in rows}

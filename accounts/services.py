@@ -197,10 +197,57 @@ def user_create(
     return candidate
 
 
+def _check_keeps_an_administrator(
+    actor: User | None, before: User, after_role: str, after_active: bool
+) -> None:
+    """Nobody deactivates themself or gives up their own administrator role, and the
+    last active administrator is never demoted or deactivated (nobody could undo it
+    from the portal). Administrators are the active users of the administrator role;
+    a superuser of another role is a provisioning account and does not count."""
+    if actor is not None and actor.pk == before.pk:
+        gives_up_admin = before.role == Role.ADMIN and after_role != Role.ADMIN
+        if gives_up_admin or (before.is_active and not after_active):
+            raise ApplicationError(
+                _(
+                    "You cannot remove your own administrator role or deactivate your "
+                    "own account. Ask another administrator."
+                ),
+                code="self_demotion",
+            )
+    was_admin = before.is_active and before.role == Role.ADMIN
+    stays_admin = after_active and after_role == Role.ADMIN
+    if not was_admin or stays_admin:
+        return
+    # Locked, so two administrators demoting each other at once cannot both pass.
+    others = (
+        User.objects.select_for_update()
+        .filter(is_active=True, role=Role.ADMIN)
+        .exclude(pk=before.pk)
+    )
+    if not list(others.values_list("pk", flat=True)):
+        raise ApplicationError(
+            _(
+                "This is the last active administrator: the portal would have nobody "
+                "to run it. Make someone else an administrator first."
+            ),
+            code="last_administrator",
+        )
+
+
+def user_change_allowed(
+    *, actor: User | None, user: User, role: str, is_active: bool
+) -> None:
+    """The administrator rules of ``user_update`` for a form that saves by itself
+    (the Django admin): raises ``ApplicationError`` when the change is refused."""
+    with transaction.atomic():
+        _check_keeps_an_administrator(actor, user, role, is_active)
+
+
 def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
     """Change a user's profile, role, organization or active flag. Passwords are never
     set here: the owner changes theirs, others get a link (``user_send_password_link``).
-    Deactivating a user revokes their API tokens."""
+    Deactivating a user revokes their API tokens and ends every session at once.
+    Nobody demotes or deactivates themself or the last active administrator."""
     if changes.get("password"):
         raise ValidationError(
             {
@@ -223,14 +270,22 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
             )
             for k in changes
         }
+        _check_keeps_an_administrator(
+            actor,
+            locked,
+            changes.get("role", locked.role),
+            changes.get("is_active", locked.is_active),
+        )
         for key, value in changes.items():
             setattr(locked, key, value)
         _check_role_organization(locked.role, locked.organization)
-        locked.save()
-        user_sync_groups(locked)
         revoked = 0
         if before.get("is_active") and not locked.is_active:
+            # Sessions end at once (the session hash changes), tokens are deleted.
+            locked.auth_epoch = locked.auth_epoch + 1
             revoked = api_tokens_revoke(user=locked)
+        locked.save()
+        user_sync_groups(locked)
         after = {
             k: (v.pk if k == "organization" and v is not None else v)
             for k, v in changes.items()
@@ -242,6 +297,19 @@ def user_update(*, actor: User | None, user: User, **changes: Any) -> User:
             data={"before": before, "after": after, "tokens_revoked": revoked},
         )
     return locked
+
+
+def user_unlock(*, actor: User | None, user: User) -> int:
+    """Lift the sign-in locks of a user's username, from every address (django-axes
+    failures). Returns how many failure records were cleared; audited."""
+    with transaction.atomic(durable=True):
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        _check_may_manage(actor, locked)
+        cleared = lockout_clear_for_username(locked.get_username())
+        audit_record(
+            actor=actor, action="user.unlock", obj=locked, data={"cleared": cleared}
+        )
+    return cleared
 
 
 def _password_link(user: User) -> str:

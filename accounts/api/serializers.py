@@ -40,7 +40,10 @@ class UserSerializer(serializers.ModelSerializer):
             "last_name",
             "phone",
             "is_active",
+            "is_superuser",
+            "last_login",
         ]
+        read_only_fields = ["is_superuser", "last_login"]
         extra_kwargs = {"username": {"validators": []}}
 
     def validate(self, attrs):

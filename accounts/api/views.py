@@ -5,9 +5,11 @@ from typing import Any
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +25,7 @@ from accounts.services import (
     user_create,
     user_send_password_link,
     user_sign_out_everywhere,
+    user_unlock,
     user_update,
 )
 from accounts.tokens import api_token_issue
@@ -138,6 +141,9 @@ class UserViewSet(
     queryset = User.objects.select_related("organization").order_by("id")
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_fields = ["role", "organization", "is_active"]
+    filter_backends = [DjangoFilterBackend, SearchFilter]
+    # ``?search=`` matches username, names or email, as the users page does.
+    search_fields = ["username", "first_name", "last_name", "email"]
 
     def perform_create(self, serializer: UserSerializer) -> None:
         serializer.instance = user_create(
@@ -160,3 +166,12 @@ class UserViewSet(
         never set someone else's password)."""
         user_send_password_link(actor=request.user, user=self.get_object())
         return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"], url_path="unlock")
+    def unlock(
+        self, request: Request, pk: str | None = None, **kwargs: Any
+    ) -> Response:
+        """Lift the sign-in locks (repeated failed sign-ins) of the user's username."""
+        user_unlock(actor=request.user, user=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
