@@ -298,6 +298,21 @@ class SLAPolicy(models.Model):
             "Leave empty to apply the priority only when asked for."
         ),
     )
+    # When the values in force took effect: tasks opened from then on take them;
+    # tasks already open keep the target they were opened with (ReviewTask.sla_*).
+    # Set by ``reviews.adminpages.services.sla_policy_update`` only.
+    effective_from = models.DateTimeField(
+        _("in force since"), default=timezone.now, editable=False
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
 
     class Meta:
         ordering = ["-priority"]
@@ -375,6 +390,11 @@ class RejectionReason(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     label_zh = models.CharField(_("label (Chinese)"), max_length=200)
     label_en = models.CharField(_("label (English)"), max_length=200)
+    comment_required = models.BooleanField(
+        _("comment required"),
+        default=False,
+        help_text=_("The reviewer must explain the rejection in a comment."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -388,6 +408,33 @@ class RejectionReason(models.Model):
 
     def label(self, language: str | None = None) -> str:
         return self.label_en if (language or "").startswith("en") else self.label_zh
+
+
+class CannedReply(models.Model):
+    """A ready-made request for information a reviewer can start from; admins manage
+    the texts in both languages."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    body_zh = models.TextField(_("text (Chinese)"))
+    body_en = models.TextField(_("text (English)"))
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.title_zh}"
+
+    def title(self, language: str | None = None) -> str:
+        return self.title_en if (language or "").startswith("en") else self.title_zh
+
+    def body(self, language: str | None = None) -> str:
+        return self.body_en if (language or "").startswith("en") else self.body_zh
 
 
 class SecondReviewRuleCode(models.TextChoices):
@@ -532,6 +579,14 @@ class ReviewTask(models.Model):
     lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
     sla_policy = models.ForeignKey(
         SLAPolicy, on_delete=models.PROTECT, related_name="+", verbose_name=_("SLA")
+    )
+    # The policy's values when the task took it (opened or re-prioritised): a later
+    # policy change never moves a running task's deadline.
+    sla_target_minutes = models.PositiveIntegerField(
+        _("target (business minutes)"), null=True, blank=True
+    )
+    sla_warn_percent = models.PositiveSmallIntegerField(
+        _("warn at (percent of the target)"), null=True, blank=True
     )
     enqueued_at = models.DateTimeField(_("queued"), default=timezone.now)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)

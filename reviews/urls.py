@@ -8,4 +8,5 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("", include("reviews.queue.urls")),
     path("rules/", include("reviews.ruleadmin.urls")),
+    path("admin/", include("reviews.adminpages.urls")),
 ]

@@ -40,6 +40,28 @@ def _broker() -> None:
 
 
 CHECKS: dict[str, Callable[[], None]] = {"database": _database, "broker": _broker}
+# Conditions worth an operator's attention that do not make the node unready (the
+# next year's business calendar not loaded in December, ...): registered by higher
+# layers at start-up; each returns a message or None.
+WARNINGS: dict[str, Callable[[], str | None]] = {}
+
+
+def register_readiness_warning(name: str, check: Callable[[], str | None]) -> None:
+    WARNINGS[name] = check
+
+
+def readiness_warnings() -> dict[str, str]:
+    """The warnings that apply now; a check that fails is itself a warning."""
+    found: dict[str, str] = {}
+    for name, check in WARNINGS.items():
+        try:
+            message = check()
+        except Exception as exc:
+            logger.warning("Readiness warning %s could not be checked: %s", name, exc)
+            message = f"not checked: {type(exc).__name__}"
+        if message:
+            found[name] = message
+    return found
 
 
 def readiness() -> dict[str, dict[str, object]]:
@@ -64,8 +86,13 @@ def readiness() -> dict[str, dict[str, object]]:
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = readiness()
     ready = all(c["ok"] for c in checks.values())
+    warnings = readiness_warnings() if checks["database"]["ok"] else {}
     return JsonResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
+        {
+            "status": "ready" if ready else "unavailable",
+            "checks": checks,
+            "warnings": warnings,
+        },
         status=200 if ready else 503,
     )
 

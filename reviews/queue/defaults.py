@@ -39,6 +39,31 @@ REJECTION_REASONS = [
     ("illegible", "票面不清晰或信息不完整", "The document is illegible or incomplete"),
     ("other", "其他原因（见说明）", "Other (see the comment)"),
 ]
+COMMENT_REQUIRED = frozenset({"other"})
+CANNED_REPLIES = [
+    (
+        "contract",
+        "请补充合同或订单",
+        "Contract or order needed",
+        "请上传与本发票对应的合同或订单。",
+        "Please upload the contract or order this invoice relates to.",
+    ),
+    (
+        "clearer_copy",
+        "请上传清晰的原件",
+        "A clear original needed",
+        "票面不清晰，请上传清晰的原件（PDF、OFD 或 XML）。",
+        "The document is hard to read: please upload a clear original (PDF, OFD "
+        "or XML).",
+    ),
+    (
+        "business_purpose",
+        "请说明业务用途",
+        "Business purpose needed",
+        "请说明本次采购的业务用途。",
+        "Please explain the business purpose of this purchase.",
+    ),
+]
 SECOND_REVIEW_RULES = [
     ("amount_over", True, "1000000.00"),
     ("first_from_seller", False, None),
@@ -93,10 +118,30 @@ def seed_reasons(get_model: Callable | None = None) -> None:
     reason = _model(get_model, "RejectionReason")
     if reason.objects.exists():
         return
+    fields = {f.name for f in reason._meta.get_fields()}
     for position, (code, zh, en) in enumerate(REJECTION_REASONS):
-        reason.objects.get_or_create(
+        defaults = {"label_zh": zh, "label_en": en, "position": position * 10}
+        if "comment_required" in fields:  # added by migration 0003
+            defaults["comment_required"] = code in COMMENT_REQUIRED
+        reason.objects.get_or_create(code=code, defaults=defaults)
+
+
+def seed_replies(get_model: Callable | None = None) -> None:
+    reply = _model(get_model, "CannedReply")
+    if reply.objects.exists():
+        return
+    for position, (code, title_zh, title_en, body_zh, body_en) in enumerate(
+        CANNED_REPLIES
+    ):
+        reply.objects.get_or_create(
             code=code,
-            defaults={"label_zh": zh, "label_en": en, "position": position * 10},
+            defaults={
+                "title_zh": title_zh,
+                "title_en": title_en,
+                "body_zh": body_zh,
+                "body_en": body_en,
+                "position": position * 10,
+            },
         )
 
 
@@ -117,3 +162,5 @@ def seed_defaults(get_model: Callable | None = None) -> None:
     seed_calendar(get_model)
     seed_reasons(get_model)
     seed_second_review_rules(get_model)
+    if get_model is None:  # migrations before 0003 have no canned replies
+        seed_replies(get_model)

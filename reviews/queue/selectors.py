@@ -97,7 +97,7 @@ def timers(task: ReviewTask, *, now: dt.datetime) -> list[dict[str, Any]]:
         {
             "code": "warn",
             "label": _("SLA warning (%(percent)s%%)")
-            % {"percent": task.sla_policy.warn_at_percent},
+            % {"percent": task.sla_warn_percent or task.sla_policy.warn_at_percent},
             "at": task.warn_at,
             "done_at": task.warned_at,
         },
@@ -430,17 +430,18 @@ def invoice_sla_summary(
 def row_remaining(task: ReviewTask, *, cal: Any, now: dt.datetime) -> dict[str, Any]:
     """The countdown data of one queue row."""
     seconds = remaining_seconds(task, cal=cal, now=now)
-    target = task.sla_policy.target_business_minutes * 60
+    target = (task.sla_target_minutes or task.sla_policy.target_business_minutes) * 60
+    warn_percent = task.sla_warn_percent or task.sla_policy.warn_at_percent
     level = "ok"
     if seconds is not None:
         used = target - seconds
         if seconds <= 0 or task.breached_at:
             level = "breach"
-        elif used >= target * task.sla_policy.warn_at_percent / 100:
+        elif used >= target * warn_percent / 100:
             level = "warn"
     return {
         "seconds": None if seconds is None else int(seconds),
         "target": target,
-        "warn_percent": task.sla_policy.warn_at_percent,
+        "warn_percent": warn_percent,
         "level": level,
     }

@@ -519,6 +519,7 @@ def _change_priority(
     before = task.priority
     task.priority = priority
     task.sla_policy = SLAPolicy.objects.get(priority=priority)
+    task.sla_target_minutes = task.sla_warn_percent = None  # the new policy's
     fields = schedule(task, cal=business_calendar(), pauses=pause_intervals(task))
     task.save(update_fields=["priority", "sla_policy", *fields])
     if invoice.priority != priority:
@@ -616,6 +617,12 @@ def _validate_decision(decision: str, reason_code: str, comment: str) -> Decisio
                 _("A rejection needs a reason from the list."),
                 code="reason_required",
                 details={"reason_code": reason_code},
+            )
+        if reason.comment_required and not comment:
+            raise ApplicationError(
+                _("This reason needs a comment: explain what is wrong."),
+                code="comment_required",
+                details={"reason_code": reason.code},
             )
     if decision == TaskDecision.REQUEST_INFO and not comment:
         raise ApplicationError(
@@ -992,7 +999,7 @@ def _warn(task: ReviewTask, invoice: Invoice, *, now: dt.datetime) -> None:
     task.save(update_fields=["warned_at"])
     context = {
         "task": task.pk,
-        "percent": task.sla_policy.warn_at_percent,
+        "percent": task.sla_warn_percent or task.sla_policy.warn_at_percent,
         "due": _local(task.due_at),
     }
     _event(invoice, "sla_warning", params=context)

@@ -25,16 +25,21 @@ def pause_intervals(task) -> list[PauseInterval]:
 def schedule(
     task, *, cal: BusinessCalendar, pauses: Sequence[PauseInterval]
 ) -> list[str]:
-    """Set ``due_at``, ``warn_at`` and ``paused_seconds`` from ``task.sla_policy``.
+    """Set ``due_at``, ``warn_at`` and ``paused_seconds`` from the task's own SLA
+    target (taken from ``task.sla_policy`` when it has none yet).
 
     Paused time is kept whatever the policy: a new priority changes the target, never
     the pauses. Returns the fields changed, for ``save(update_fields=...)``.
     """
-    policy = task.sla_policy
-    target = float(policy.target_business_minutes)
+    if task.sla_target_minutes is None or task.sla_warn_percent is None:
+        # The task takes the policy's values now (opened, or a new priority); from
+        # then on a policy change does not move its deadline.
+        task.sla_target_minutes = task.sla_policy.target_business_minutes
+        task.sla_warn_percent = task.sla_policy.warn_at_percent
+    target = float(task.sla_target_minutes)
     task.due_at = due_at(cal, task.enqueued_at, target, pauses)
     task.warn_at = due_at(
-        cal, task.enqueued_at, target * policy.warn_at_percent / 100.0, pauses
+        cal, task.enqueued_at, target * task.sla_warn_percent / 100.0, pauses
     )
     paused = dt.timedelta(0)
     for start, end in pauses:
@@ -44,7 +49,13 @@ def schedule(
         if end > start:
             paused += business_time_between(cal, start, end)
     task.paused_seconds = int(paused.total_seconds())
-    return ["due_at", "warn_at", "paused_seconds"]
+    return [
+        "due_at",
+        "warn_at",
+        "paused_seconds",
+        "sla_target_minutes",
+        "sla_warn_percent",
+    ]
 
 
 def remaining_seconds(task, *, cal: BusinessCalendar, now: dt.datetime) -> float | None:

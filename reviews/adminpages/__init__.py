@@ -1,0 +1,2 @@
+"""Administrator pages and API for SLA policies, the business calendar, rejection
+reasons and canned replies (issue 10)."""
