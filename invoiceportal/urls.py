@@ -49,6 +49,7 @@ api_patterns = [
     *api_router.urls,
     path("", include("reviews.queue.api_urls")),
     path("", include("reviews.ruleadmin.api_urls")),
+    path("", include("reviews.adminpages.api_urls")),
 ]
 
 urlpatterns = [
@@ -57,6 +58,7 @@ urlpatterns = [
     path("invoices/", include("invoiceportal.invoices.urls")),
     path("reviews/", include("reviews.urls")),
     path("notifications/", include("invoiceportal.notifications.urls")),
+    path("audit/", include("invoiceportal.audit.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("django-admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),

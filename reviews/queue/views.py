@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -42,8 +44,13 @@ def _period_bounds(cal, now):
 
 
 @require_GET
-@capability_required(Perm.REVIEW)
+@login_required
 def queue(request: HttpRequest) -> HttpResponse:
+    """Reviewers work from it; administrators read it (no claiming, no task
+    pages: those need the review capability)."""
+    can_review = user_can(request.user, Perm.REVIEW)
+    if not (can_review or user_can(request.user, Perm.ADMINISTER)):
+        raise PermissionDenied
     now = timezone.now()
     base = selectors.review_task_list(user=request.user)
     data = request.GET.copy()
@@ -68,6 +75,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "period_end": period_end,
         "query": _query_without_page(request),
         "can_supervise": user_can(request.user, Perm.SUPERVISE),
+        "can_review": can_review,
     }
     return render(request, "reviews/queue.html", context)
 

@@ -1,9 +1,10 @@
-"""Admin services of the rule pages: the seller watchlist and blocklist.
+"""Admin services of the rule pages: the seller watchlist and blocklist, and
+restoring an earlier version of a rule.
 
 Rules themselves change through ``reviews.rules.rule_update`` and the registry through
 ``reviews.registry_import.registry_import``; this module holds the small services those
-modules do not: adding a seller to a list and removing it, each audited in the same
-transaction.
+modules do not: adding a seller to a list and removing it, restoring a rule version,
+each audited in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
@@ -22,7 +24,9 @@ from invoiceportal.common.errors import (
 )
 from invoiceportal.common.taxid import TaxIdForm, classify_tax_id
 from reviews.checks import normalize
-from reviews.models import SellerList, SellerListEntry
+from reviews.checks.catalog import RULES_BY_CODE
+from reviews.models import Rule, RuleVersion, SellerList, SellerListEntry
+from reviews.rules import rules_ensure_defaults
 
 
 def _require_admin(actor: Any) -> None:
@@ -109,3 +113,101 @@ def seller_list_entry_remove(*, actor: Any, entry_id: int) -> SellerListEntry:
         audit_record(actor=actor, action="seller_list.removed", obj=entry, data=data)
         entry.delete()
     return entry
+
+
+def rule_version_restore(
+    *, actor: Any, code: str, version: int, change_note: str
+) -> Rule:
+    """Make a new version of the rule with an earlier version's parameters, outcome
+    and enabled flag; the history keeps every version. Audited (``rule.restored``)
+    in the same transaction.
+
+    Refuses, changing nothing: a user who is not an admin, an unknown rule or
+    version, an empty change note, parameters the catalog no longer accepts, and a
+    version whose settings are already the rule's.
+    """
+    if not user_can(actor, Perm.ADMINISTER):
+        raise PermissionDeniedError(_("Only administrators can change rules."))
+    note = (change_note or "").strip()
+    if not note:
+        raise ApplicationError(
+            _("Say why this version is restored: a change note is required."),
+            code="change_note_required",
+        )
+    spec = RULES_BY_CODE.get(code)
+    if spec is None:
+        raise NotFoundError(_("There is no rule %(code)s.") % {"code": code})
+    rules_ensure_defaults()
+    with transaction.atomic(durable=True):
+        rule = Rule.objects.select_for_update().get(code=code)
+        old = RuleVersion.objects.filter(rule=rule, version=version).first()
+        if old is None:
+            raise NotFoundError(
+                _("Rule %(code)s has no version %(version)s.")
+                % {"code": code, "version": version}
+            )
+        params = dict(old.params or {})
+        if not spec.validate_params(params).ok:
+            raise ApplicationError(
+                _(
+                    "Version %(version)s's parameters are no longer valid for this "
+                    "rule: edit the rule instead. Nothing was changed."
+                )
+                % {"version": version},
+                code="invalid_params",
+            )
+        before = {
+            "enabled": rule.enabled,
+            "outcome_on_fail": rule.outcome_on_fail,
+            "params": rule.params,
+        }
+        after = {
+            "enabled": old.enabled,
+            "outcome_on_fail": old.outcome_on_fail,
+            "params": params,
+        }
+        changes = {
+            name: {"from": before[name], "to": after[name]}
+            for name in before
+            if before[name] != after[name]
+        }
+        if not changes:
+            raise ApplicationError(
+                _(
+                    "Version %(version)s has the rule's current settings: nothing to "
+                    "restore."
+                )
+                % {"version": version},
+                code="no_change",
+            )
+        rule.enabled = old.enabled
+        rule.outcome_on_fail = old.outcome_on_fail
+        rule.params = params
+        rule.version += 1
+        rule.changed_by = actor
+        rule.change_note = note
+        rule.changed_at = timezone.now()
+        rule.save()
+        RuleVersion.objects.create(
+            rule=rule,
+            version=rule.version,
+            enabled=rule.enabled,
+            outcome_on_fail=rule.outcome_on_fail,
+            params=rule.params,
+            changed_by=actor,
+            change_note=note,
+            changed_at=rule.changed_at,
+        )
+        audit_record(
+            actor=actor,
+            action="rule.restored",
+            obj=rule,
+            data={
+                "code": code,
+                "version": rule.version,
+                "restored_version": version,
+                "changes": changes,
+                "note": note,
+            },
+        )
+    return rule

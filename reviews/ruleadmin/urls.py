@@ -16,4 +16,5 @@ urlpatterns = [
     path("<str:code>/", views.rule_edit, name="rule_edit"),
     path("<str:code>/preview/", views.rule_preview, name="rule_preview"),
     path("<str:code>/history/", views.rule_history_page, name="rule_history"),
+    path("<str:code>/restore/", views.rule_restore, name="rule_restore"),
 ]

@@ -20,7 +20,11 @@ from reviews.rules import rule_update
 
 from .forms import PreviewForm, RegistryUploadForm, RuleForm, SellerListEntryForm
 from .selectors import RuleRow, localized, rule_history, rule_row, rule_rows
-from .services import seller_list_entry_add, seller_list_entry_remove
+from .services import (
+    rule_version_restore,
+    seller_list_entry_add,
+    seller_list_entry_remove,
+)
 from .whatif import MAX_DAYS, rules_what_if
 
 REFUSED_ROWS_SHOWN = 500
@@ -102,6 +106,34 @@ def rule_history_page(request: HttpRequest, code: str) -> HttpResponse:
         "reviews/rules/history.html",
         {"row": row, "versions": rule_history(code)},
     )
+
+
+@require_POST
+@capability_required(Perm.ADMINISTER)
+def rule_restore(request: HttpRequest, code: str) -> HttpResponse:
+    """Restore an earlier version (form fields ``version`` and ``change_note``) as
+    a new version; a refusal comes back as a message on the history page."""
+    row = _row_or_404(code)
+    version = request.POST.get("version", "")
+    if not version.isdigit():
+        messages.error(request, _("Choose the version to restore."))
+        return redirect("reviews:rule_history", code=row.code)
+    try:
+        rule = rule_version_restore(
+            actor=request.user,
+            code=row.code,
+            version=int(version),
+            change_note=request.POST.get("change_note", ""),
+        )
+    except ApplicationError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("Version %(old)s restored as version %(version)s.")
+            % {"old": version, "version": rule.version},
+        )
+    return redirect("reviews:rule_history", code=row.code)
 
 
 @capability_required(Perm.ADMINISTER)

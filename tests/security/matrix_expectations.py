@@ -103,6 +103,28 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "accounts:profile": page(SIGNED_IN_OK),
     "accounts:set_language": post_only(same("redirect")),
     "accounts:admin_home": page(ADMINISTER),
+    # Users and organizations pages (issue 10). The user opened is the superuser:
+    # the administrator role lists it but never opens or changes it (403); the
+    # superuser may not deactivate itself (refused).
+    "accounts:manage_users": page(ADMINISTER),
+    "accounts:manage_user_new": page(ADMINISTER),
+    "accounts:manage_user_edit": page("login 403 403 403 403 403 403 403 ok"),
+    "accounts:manage_user_deactivate": post_only(
+        "login 403 403 403 403 403 403 403 refused"
+    ),
+    "accounts:manage_user_reactivate": post_only(
+        "login 403 403 403 403 403 403 403 redirect"
+    ),
+    "accounts:manage_user_unlock": post_only(
+        "login 403 403 403 403 403 403 403 redirect"
+    ),
+    "accounts:manage_user_password_link": post_only(
+        "login 403 403 403 403 403 403 403 redirect"
+    ),
+    "accounts:manage_organizations": page(ADMINISTER),
+    "accounts:manage_organization_new": page(ADMINISTER),
+    "accounts:manage_organization": page(ADMINISTER),
+    "accounts:manage_organization_edit": page(ADMINISTER),
     "accounts:password_change": page(SIGNED_IN_OK),
     "accounts:password_change_done": {
         "GET": row(SIGNED_IN_OK),
@@ -144,7 +166,11 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "invoices:resubmit": post_only("login refused 404 403 403 403 403 403 refused"),
     "invoices:feedback": post_only("login refused 404 403 403 403 403 403 refused"),
     # ----------------------------------------------------------------- reviews
-    "reviews:queue": {"GET": row(REVIEW), "POST": row(same("405"))},
+    # Administrators read the queue (no claiming, no task pages).
+    "reviews:queue": {
+        "GET": row("login 403 403 ok ok ok ok ok ok"),
+        "POST": row(same("405")),
+    },
     "reviews:claim_next": post_only(
         "login 403 403 redirect redirect redirect redirect 403 redirect"
     ),
@@ -182,6 +208,36 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "reviews:rule_edit": page(ADMINISTER),
     "reviews:rule_preview": post_only(ADMINISTER),
     "reviews:rule_history": page(ADMINISTER),
+    # SLA policies, business calendar, rejection reasons, canned replies (issue 10).
+    # A POST without a form renders the page again with its errors.
+    "reviews:admin_sla": page(ADMINISTER),
+    "reviews:admin_sla_edit": page(ADMINISTER),
+    "reviews:admin_calendar": page(ADMINISTER),
+    "reviews:admin_calendar_periods": post_only(ADMINISTER),
+    "reviews:admin_calendar_import_csv": page(ADMINISTER),
+    "reviews:admin_calendar_import_package": page(ADMINISTER),
+    "reviews:admin_reasons": page(ADMINISTER),
+    "reviews:admin_reason_add": page(ADMINISTER),
+    "reviews:admin_reason_edit": page(ADMINISTER),
+    "reviews:admin_replies": page(ADMINISTER),
+    "reviews:admin_reply_add": page(ADMINISTER),
+    "reviews:admin_reply_edit": page(ADMINISTER),
+    # Restoring a version needs a version and a note: an empty POST is refused.
+    "reviews:rule_restore": post_only("login 403 403 403 403 403 403 refused refused"),
+    # ------------------------------------------------------ audit log (read-only)
+    "audit:log": {
+        "GET": row(ADMINISTER),
+        "POST": row("login 403 403 403 403 403 403 405 405"),
+    },
+    # The entry is chosen by ?seq=; without one there is nothing to show.
+    "audit:entry": {
+        "GET": row("login 403 403 403 403 403 403 404 404"),
+        "POST": row("login 403 403 403 403 403 403 405 405"),
+    },
+    "audit:verify": {
+        "GET": row("login 403 403 403 403 403 403 405 405"),
+        "POST": row(ADMINISTER),
+    },
     # ----------------------------------------------------------- notifications
     "notifications:centre": page(SIGNED_IN_OK),
     "notifications:badge": page(SIGNED_IN_OK),
@@ -219,6 +275,7 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "api:user-send-password-link": api(
         API_ADMINISTER, post="401 403 403 403 403 403 403 403 ok"
     ),
+    "api:user-unlock": api(API_ADMINISTER, post="401 403 403 403 403 403 403 403 ok"),
     "api:invoice-list": api(
         API_ANYONE_SIGNED_IN,
         get=API_ANYONE_SIGNED_IN,
@@ -261,6 +318,34 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "api:review-task-release": api(API_REVIEW, post="401 403 403 ok 404 ok 403 403 ok"),
     "api:rule-list": api(API_ADMINISTER, get=API_ADMINISTER),
     "api:rule-detail": api(API_ADMINISTER, get=API_ADMINISTER, patch=API_ADMINISTER),
+    # An empty PATCH changes nothing (200); an empty POST lacks its fields (400).
+    "api:sla-policy-list": api(API_ADMINISTER, get=API_ADMINISTER),
+    "api:sla-policy-detail": api(
+        API_ADMINISTER, get=API_ADMINISTER, patch=API_ADMINISTER
+    ),
+    "api:calendar-day-list": api(API_ADMINISTER, get=API_ADMINISTER),
+    "api:calendar-day-import": api(
+        API_ADMINISTER, post="401 403 403 403 403 403 403 invalid invalid"
+    ),
+    "api:calendar-day-load": api(
+        API_ADMINISTER, post="401 403 403 403 403 403 403 invalid invalid"
+    ),
+    "api:rejection-reason-list": api(
+        API_ADMINISTER,
+        get=API_ADMINISTER,
+        post="401 403 403 403 403 403 403 invalid invalid",
+    ),
+    "api:rejection-reason-detail": api(
+        API_ADMINISTER, get=API_ADMINISTER, patch=API_ADMINISTER
+    ),
+    "api:canned-reply-list": api(
+        API_ADMINISTER,
+        get=API_ADMINISTER,
+        post="401 403 403 403 403 403 403 invalid invalid",
+    ),
+    "api:canned-reply-detail": api(
+        API_ADMINISTER, get=API_ADMINISTER, patch=API_ADMINISTER
+    ),
     # ------------------------------------------------------- Django admin (site)
     # Staff only: the admin role (staff) and the superuser; everyone else is sent to
     # the admin's sign-in page.

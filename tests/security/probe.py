@@ -101,6 +101,11 @@ def url_kwargs(route: Route, world: World) -> dict[str, Any]:
         "format": "json",
         "app_label": "accounts",
         "id": users["superuser"].pk,
+        "user_id": users["superuser"].pk,
+        "organization_id": world.org_a.pk,
+        "priority": 2,  # an SLA policy
+        "reason_code": "other",  # a seeded rejection reason
+        "reply_code": "contract",  # a seeded canned reply
     }
     kwargs: dict[str, Any] = {}
     for param in route.params:
