@@ -8,14 +8,18 @@ restores a rule version, and finds all of it in the audit log, whose chain verif
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from collections import deque
 from urllib.parse import urldefrag, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 from playwright.sync_api import expect
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD
@@ -23,6 +27,7 @@ from accounts.models import Organization, User
 from accounts.roles import Role
 from invoiceportal.audit.models import AuditEntry
 from reviews.models import Rule
+from reviews.queue.services import review_task_open
 from reviews.rules import rule_update
 from tests.factories import make_uscc
 from tests.invoices.submitter.helpers import make_invoice, to_review
@@ -34,6 +39,13 @@ from .conftest import sign_in
 SKIP = ("/accounts/logout/", "/api/", "/django-admin/", "/static/", "/media/")
 NEW_PASSWORD = "Kiwi-Lantern-7741-south"
 RULE = "amount.threshold"
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NEW_YEAR_QUEUED = dt.datetime(2026, 12, 31, 10, tzinfo=SHANGHAI)
+NEW_YEAR_DUE_BEFORE = dt.datetime(2027, 1, 4, 10, tzinfo=SHANGHAI)
+NEW_YEAR_DUE_AFTER = dt.datetime(2027, 1, 5, 10, tzinfo=SHANGHAI)
+CSV_2027 = "date,kind,name\n2027-01-01,holiday,元旦\n"
 
 
 @pytest.fixture
@@ -103,6 +115,14 @@ def submit(page, form: str) -> None:
 
 def test_administrator_runs_the_portal_from_its_pages(page, browser, world):
     admin = world
+    # A task queued Thursday 2026-12-31 10:00 (16 business hours): with no 2027
+    # holidays loaded, 1 January counts as a working day and it is due 4 January.
+    submitter = User.objects.get(username="submitter")
+    with time_machine.travel(NEW_YEAR_QUEUED, tick=False), transaction.atomic():
+        new_year_task = review_task_open(
+            invoice=make_invoice(submitter.organization, submitter)
+        )
+    assert new_year_task.due_at == NEW_YEAR_DUE_BEFORE, new_year_task.due_at
     sign_in(page, admin.username, DEMO_PASSWORD)
     assert page.url.endswith("/accounts/administration/")
     expect(page.locator("h1").first).to_have_text("系统管理")
@@ -200,6 +220,33 @@ def test_administrator_runs_the_portal_from_its_pages(page, browser, world):
     expect(page.locator("main")).to_contain_text("已将第 1 版恢复为第 3 版")
     rule = Rule.objects.get(code=RULE)
     assert rule.version == 3 and rule.change_note == "Back to the catalog threshold."
+
+    # 7b. The 2027 calendar imported from CSV (preview, then import): the banner on
+    # the admin home goes away, and a deadline that crosses New Year moves.
+    page.goto(f"{page.base_url}/accounts/administration/")
+    expect(page.locator("#calendar-banner")).to_have_attribute(
+        "data-missing-year", "2027"
+    )
+    page.goto(f"{page.base_url}/reviews/admin/calendar/import-csv/")
+    page.set_input_files(
+        "input[name=file]",
+        files=[
+            {
+                "name": "2027.csv",
+                "mimeType": "text/csv",
+                "buffer": CSV_2027.encode(),
+            }
+        ],
+    )
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    expect(page.locator("main")).to_contain_text("2027-01-01")
+    with page.expect_navigation():
+        page.click("#confirm-form button[type=submit]")
+    new_year_task.refresh_from_db()
+    assert new_year_task.due_at == NEW_YEAR_DUE_AFTER, new_year_task.due_at
+    page.goto(f"{page.base_url}/accounts/administration/")
+    expect(page.locator("#calendar-banner")).to_have_count(0)
 
     # 8. All of it in the audit log, by filter; the entry opens; the chain verifies.
     def logged(**query: str) -> list[str]:
