@@ -227,8 +227,12 @@ def review_task_open(
     priority: int | None = None,
     reasons: list[str] | None = None,
     now: dt.datetime | None = None,
+    clock_of: ReviewTask | None = None,
 ) -> ReviewTask:
     """Put an invoice that has just entered ``in_review`` in the queue.
+
+    ``clock_of``: the first-stage task whose SLA a second stage (four eyes) keeps:
+    one invoice has one deadline across stages (its queue time, target and pauses).
 
     Runs in the caller's transaction with the invoice locked (screening's routing).
     Idempotent: an invoice that already has an open task keeps it; a task waiting on
@@ -264,8 +268,29 @@ def review_task_open(
         enqueued_at=now,
         created_at=now,
     )
-    schedule(task, cal=business_calendar(), pauses=())
+    if clock_of is None:
+        schedule(task, cal=business_calendar(), pauses=())
+        task.save()
+        return task
+    for name in (
+        "sla_policy",
+        "enqueued_at",
+        "sla_target_minutes",
+        "sla_warn_percent",
+        "due_at",
+        "warn_at",
+        "paused_seconds",
+        "warned_at",
+        "breached_at",
+    ):
+        setattr(task, name, getattr(clock_of, name))
     task.save()
+    ReviewTaskPause.objects.bulk_create(
+        ReviewTaskPause(
+            task=task, paused_at=p.paused_at, resumed_at=p.resumed_at, reason=p.reason
+        )
+        for p in clock_of.pauses.all()
+    )
     return task
 
 
@@ -514,13 +539,17 @@ def _change_priority(
     actor: Any = None,
     cause: str,
 ) -> None:
-    """New priority, new policy, new due time; paused time is kept. Audited, with
-    its ``cause`` (supervisor, sla_breached, expedite)."""
+    """New priority, new policy, new due time; paused time is kept. A deadline that
+    has passed never moves (a breach raises the priority, it does not rewrite the
+    deadline into the past). Audited, with its ``cause`` (supervisor, sla_breached,
+    expedite)."""
     before = task.priority
     task.priority = priority
     task.sla_policy = SLAPolicy.objects.get(priority=priority)
-    task.sla_target_minutes = task.sla_warn_percent = None  # the new policy's
-    fields = schedule(task, cal=business_calendar(), pauses=pause_intervals(task))
+    fields: list[str] = []
+    if task.breached_at is None and not (task.due_at and task.due_at <= now):
+        task.sla_target_minutes = task.sla_warn_percent = None  # the new policy's
+        fields = schedule(task, cal=business_calendar(), pauses=pause_intervals(task))
     task.save(update_fields=["priority", "sla_policy", *fields])
     if invoice.priority != priority:
         invoice.priority = priority
@@ -726,6 +755,7 @@ def review_task_decide(
                 priority=task.priority,
                 reasons=task.second_review_reasons,
                 now=now,
+                clock_of=task,
             )
             audit_record(
                 actor=user,

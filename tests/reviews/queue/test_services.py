@@ -465,3 +465,26 @@ def test_claimed_task_comes_back_whole(four_eyes, make_task, reviewer) -> None:
     for field in ReviewTask._meta.concrete_fields:
         assert getattr(claimed, field.attname) == getattr(fresh, field.attname)
     assert claimed.second_review_reasons == ["amount_over"]
+
+
+def test_the_second_review_keeps_the_first_reviews_deadline(
+    four_eyes, make_task, reviewer, second_reviewer, time_machine
+) -> None:
+    """One invoice has one SLA across both stages (issue 11): the second stage was
+    queued with a fresh target, so its deadline slipped by the first review's time."""
+    time_machine.move_to(at(2, 10), tick=False)
+    task = make_task(total_amount=Decimal("88000.00"))
+    due, warn = task.due_at, task.warn_at
+    # The first reviewer approves a business day later.
+    time_machine.move_to(at(3, 10), tick=False)
+    review_task_claim_next(user=reviewer)
+    review_task_decide(user=reviewer, task_id=task.pk, decision="approve")
+
+    second = ReviewTask.objects.get(invoice=task.invoice, state=TaskState.QUEUED)
+    assert second.stage == TaskStage.SECOND
+    assert (second.due_at, second.warn_at) == (due, warn)
+    assert second.enqueued_at == task.enqueued_at
+    assert second.sla_target_minutes == task.sla_target_minutes
+
+    # Breached on the first stage's clock, not a day later.
+    assert review_sla_sweep(now=due).breached == [second.pk]

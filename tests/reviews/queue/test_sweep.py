@@ -58,6 +58,8 @@ def test_breach_is_marked_escalated_and_raises_the_priority(
     make_task, supervisor, time_machine
 ) -> None:
     task = make_task()
+    missed, warn = task.due_at, task.warn_at
+    assert missed == at(4, 10)
     time_machine.move_to(at(4, 10), tick=False)
 
     report = review_sla_sweep()
@@ -70,7 +72,9 @@ def test_breach_is_marked_escalated_and_raises_the_priority(
     assert task.priority == Priority.HIGH
     assert task.invoice.priority == Priority.HIGH
     assert task.sla_policy.priority == Priority.HIGH
-    assert task.due_at == at(3, 10)  # 8 business hours: already past
+    # The deadline it missed stays (it moved back to 3 March 10:00, the higher
+    # priority's 8 business hours from the queue time, before the fix).
+    assert (task.due_at, task.warn_at) == (missed, warn)
     codes = list(task.invoice.timeline.values_list("code", flat=True))
     assert codes == ["sla_breached", "supervisors_notified", "review_priority_changed"]
     # A breach stays a breach, and is reported once.
