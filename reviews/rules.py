@@ -132,6 +132,59 @@ def _clean_params(code: str, params: Any) -> dict[str, Any]:
     return {name: validation.cleaned[name] for name in params}
 
 
+def rule_changes(rule: Rule, after: Mapping[str, Any]) -> dict[str, Any]:
+    """``{field: {"from", "to"}}`` for each of enabled, outcome and params that
+    ``after`` changes."""
+    before = {
+        "enabled": rule.enabled,
+        "outcome_on_fail": rule.outcome_on_fail,
+        "params": rule.params,
+    }
+    return {
+        name: {"from": before[name], "to": after[name]}
+        for name in before
+        if before[name] != after[name]
+    }
+
+
+def rule_save_version(
+    rule: Rule,
+    *,
+    actor: Any,
+    settings: Mapping[str, Any],
+    note: str,
+    action: str,
+    data: Mapping[str, Any],
+) -> None:
+    """Store ``settings`` (enabled, outcome_on_fail, params) as the rule's next
+    version, keep it in the history and audit ``action``. Inside the transaction
+    that locks the rule."""
+    rule.enabled = settings["enabled"]
+    rule.outcome_on_fail = settings["outcome_on_fail"]
+    rule.params = settings["params"]
+    rule.version += 1
+    rule.changed_by = actor
+    rule.change_note = note
+    rule.changed_at = timezone.now()
+    rule.save()
+    RuleVersion.objects.create(
+        rule=rule,
+        version=rule.version,
+        enabled=rule.enabled,
+        outcome_on_fail=rule.outcome_on_fail,
+        params=rule.params,
+        changed_by=actor,
+        change_note=note,
+        changed_at=rule.changed_at,
+    )
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=rule,
+        data={**data, "version": rule.version, "note": note},
+    )
+
+
 def rule_update(
     *,
     actor: Any,
@@ -168,53 +221,23 @@ def rule_update(
     rules_ensure_defaults()
     with transaction.atomic(durable=True):
         rule = Rule.objects.select_for_update().get(code=code)
-        before = {
-            "enabled": rule.enabled,
-            "outcome_on_fail": rule.outcome_on_fail,
-            "params": rule.params,
-        }
         after = {
-            "enabled": before["enabled"] if enabled is None else bool(enabled),
-            "outcome_on_fail": outcome_on_fail or before["outcome_on_fail"],
-            "params": before["params"] if cleaned is None else cleaned,
+            "enabled": rule.enabled if enabled is None else bool(enabled),
+            "outcome_on_fail": outcome_on_fail or rule.outcome_on_fail,
+            "params": rule.params if cleaned is None else cleaned,
         }
-        changes = {
-            name: {"from": before[name], "to": after[name]}
-            for name in before
-            if before[name] != after[name]
-        }
+        changes = rule_changes(rule, after)
         if not changes:
             raise ApplicationError(
                 _("These are already the rule's settings: nothing to change."),
                 code="no_change",
             )
-        rule.enabled = after["enabled"]
-        rule.outcome_on_fail = after["outcome_on_fail"]
-        rule.params = after["params"]
-        rule.version += 1
-        rule.changed_by = actor
-        rule.change_note = note
-        rule.changed_at = timezone.now()
-        rule.save()
-        RuleVersion.objects.create(
-            rule=rule,
-            version=rule.version,
-            enabled=rule.enabled,
-            outcome_on_fail=rule.outcome_on_fail,
-            params=rule.params,
-            changed_by=actor,
-            change_note=note,
-            changed_at=rule.changed_at,
-        )
-        audit_record(
+        rule_save_version(
+            rule,
             actor=actor,
+            settings=after,
+            note=note,
             action="rule.updated",
-            obj=rule,
-            data={
-                "code": code,
-                "version": rule.version,
-                "changes": changes,
-                "note": note,
-            },
+            data={"code": code, "changes": changes},
         )
     return rule

@@ -51,6 +51,7 @@ from .models import (
     TimelineEvent,
 )
 from .selectors import invoice_get_for_user, parse_invoice_id
+from .separation import require_staff_separation
 from .status import DECIDED, OPEN, InvoiceStatus, Priority
 
 # Timeline messages of the events these services write (rendered for the reader).
@@ -463,8 +464,6 @@ def invoice_expedite_decide(
             raise InvoiceStateError(
                 _("This request was already answered."), code="already_answered"
             )
-        from reviews.queue.services import require_staff_separation
-
         require_staff_separation(
             user=actor,
             organization_id=invoice.organization_id,

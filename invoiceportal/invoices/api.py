@@ -51,6 +51,7 @@ from .selectors import (
     latest_document,
     search_q,
 )
+from .special_business import deductible_tax_in
 from .status import InvoiceKindChoice, InvoiceStatus
 
 
@@ -124,11 +125,17 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
             cache[invoice.pk] = invoice_eta(invoice)
         return cache[invoice.pk]
 
-    def get_checks(self, invoice: Invoice) -> list[dict[str, Any]]:
+    @staticmethod
+    def _latest_round(invoice: Invoice) -> list[Any]:
+        """The results of the last screening round, in the order they were stored
+        (from the prefetched ``check_results``)."""
         results = list(invoice.check_results.all())
         if not results:
             return []
         last = max(r.round for r in results)
+        return sorted((r for r in results if r.round == last), key=lambda r: r.id)
+
+    def get_checks(self, invoice: Invoice) -> list[dict[str, Any]]:
         english = (get_language() or "").startswith("en")
         return [
             {
@@ -139,8 +146,7 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
                 or r.message_zh
                 or r.message_en,
             }
-            for r in sorted(results, key=lambda r: r.id)
-            if r.round == last
+            for r in self._latest_round(invoice)
         ]
 
     def get_timeline(self, invoice: Invoice) -> list[dict[str, Any]]:
@@ -168,15 +174,7 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
     def get_deductible_tax(self, invoice: Invoice) -> str | None:
         """The deductible input VAT of a rail ticket or air itinerary, as computed by
         the latest screening round; null for other kinds or when not computed."""
-        from reviews.checks.tickets import deductible_tax_in
-
-        results = list(invoice.check_results.all())
-        if not results:
-            return None
-        last = max(r.round for r in results)
-        amount = deductible_tax_in(
-            sorted((r for r in results if r.round == last), key=lambda r: r.id)
-        )
+        amount = deductible_tax_in(self._latest_round(invoice))
         return None if amount is None else f"{amount:.2f}"
 
 

@@ -9,11 +9,38 @@ values are shown as stored (strings), never trusted as markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+
+from invoiceportal.common.money import to_decimal
+
+# The screening rule that stores a ticket's deductible input VAT in its result's
+# details (reviews/checks/tickets.py computes it; pages and the API read it here).
+DEDUCTION_RULE = "tickets.deductible_vat"
+
+
+def deductible_tax_in(results: Iterable[Any]) -> Decimal | None:
+    """The deductible input VAT stored by the latest ``tickets.deductible_vat`` result
+    among ``results`` (``CheckResult`` rows or dicts with ``rule``/``details``)."""
+    found: Any = None
+    for result in results:
+        if isinstance(result, Mapping):
+            code, details = result.get("rule"), result.get("details")
+        else:
+            code = getattr(result, "rule_code", None)
+            details = getattr(result, "details", None)
+        if code == DEDUCTION_RULE and isinstance(details, Mapping):
+            found = details.get("deductible_tax")
+    if found in (None, ""):
+        return None
+    try:
+        return to_decimal(str(found))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

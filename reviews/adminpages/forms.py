@@ -133,15 +133,14 @@ class WorkingPeriodsForm(ServiceErrorMixin, forms.Form):
         return parsed
 
 
-class RejectionReasonForm(ServiceErrorMixin, forms.Form):
+class _CodedForm(ServiceErrorMixin, forms.Form):
+    """A row named by a code that never changes, with its place and active flag."""
+
     code = forms.CharField(
         label=_("Code"),
         max_length=40,
         help_text=_("Lower-case letters, digits and underscores; cannot change later."),
     )
-    label_zh = forms.CharField(label=_("Label (Chinese)"), max_length=200)
-    label_en = forms.CharField(label=_("Label (English)"), max_length=200)
-    comment_required = forms.BooleanField(label=_("Comment required"), required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     position = forms.IntegerField(
         label=_("Position"), min_value=0, max_value=32767, initial=0
@@ -154,23 +153,31 @@ class RejectionReasonForm(ServiceErrorMixin, forms.Form):
             self.fields["code"].required = False
 
 
-class CannedReplyForm(ServiceErrorMixin, forms.Form):
-    code = forms.CharField(
-        label=_("Code"),
-        max_length=40,
-        help_text=_("Lower-case letters, digits and underscores; cannot change later."),
-    )
+class RejectionReasonForm(_CodedForm):
+    label_zh = forms.CharField(label=_("Label (Chinese)"), max_length=200)
+    label_en = forms.CharField(label=_("Label (English)"), max_length=200)
+    comment_required = forms.BooleanField(label=_("Comment required"), required=False)
+    field_order = [
+        "code",
+        "label_zh",
+        "label_en",
+        "comment_required",
+        "is_active",
+        "position",
+    ]
+
+
+class CannedReplyForm(_CodedForm):
     title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=200)
     title_en = forms.CharField(label=_("Title (English)"), max_length=200)
     body_zh = forms.CharField(label=_("Text (Chinese)"), widget=forms.Textarea)
     body_en = forms.CharField(label=_("Text (English)"), widget=forms.Textarea)
-    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
-    position = forms.IntegerField(
-        label=_("Position"), min_value=0, max_value=32767, initial=0
-    )
-
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if editing:
-            self.fields["code"].disabled = True
-            self.fields["code"].required = False
+    field_order = [
+        "code",
+        "title_zh",
+        "title_en",
+        "body_zh",
+        "body_en",
+        "is_active",
+        "position",
+    ]

@@ -6,6 +6,7 @@ services are in ``calendar_admin``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -234,50 +235,86 @@ def rejection_reason_create(
     return reason
 
 
-def rejection_reason_update(
-    *, actor: Any, code: str, **changes: Any
-) -> RejectionReason:
-    """Change labels, ``comment_required``, ``is_active`` (retire or reactivate) or
-    ``position``; the code never changes (decided tasks refer to it)."""
+def _coded_update(
+    model: type[Any],
+    *,
+    actor: Any,
+    code: str,
+    changes: dict[str, Any],
+    texts: dict[str, Any],
+    flags: set[str],
+    missing: Any,
+    action: Callable[[Any, dict[str, Any]], str],
+    check: Callable[[Any, dict[str, Any]], None] | None = None,
+) -> Any:
+    """Change the fields of a row found by its ``code`` (which never changes):
+    ``texts`` are cleaned, anything else than ``texts`` and ``flags`` is refused;
+    nothing changed writes nothing; otherwise saved and audited as ``action(row,
+    changed)`` in one transaction. ``check`` may refuse the change first."""
     require_admin(actor)
-    allowed = {"label_zh", "label_en", "comment_required", "is_active", "position"}
-    unknown = set(changes) - allowed
+    unknown = set(changes) - ({*texts} | flags)
     if unknown:
         raise ApplicationError(
             _("These fields cannot be changed: %(fields)s.")
             % {"fields": ", ".join(sorted(unknown))},
             code="read_only_field",
         )
-    for field in ("label_zh", "label_en"):
+    for field in texts:
         if field in changes:
-            changes[field] = _text_clean(field, changes[field], REASON_TEXTS[field])
+            changes[field] = _text_clean(field, changes[field], texts[field])
     with transaction.atomic(durable=True):
-        reason = RejectionReason.objects.select_for_update().filter(code=code).first()
-        if reason is None:
-            raise NotFoundError(_("There is no rejection reason with this code."))
-        changed = {f: v for f, v in changes.items() if getattr(reason, f) != v}
+        row = model.objects.select_for_update().filter(code=code).first()
+        if row is None:
+            raise NotFoundError(missing)
+        changed = {f: v for f, v in changes.items() if getattr(row, f) != v}
         if not changed:
-            return reason
-        if changed.get("is_active") is False:
-            _last_active_reason(reason)
-        before = {f: getattr(reason, f) for f in changed}
+            return row
+        if check is not None:
+            check(row, changed)
+        before = {f: getattr(row, f) for f in changed}
         for field, value in changed.items():
-            setattr(reason, field, value)
-        reason.save(update_fields=list(changed))
-        action = "rejection_reason.changed"
-        if set(changed) == {"is_active"}:
-            action = (
-                "rejection_reason.reactivated"
-                if reason.is_active
-                else "rejection_reason.retired"
-            )
+            setattr(row, field, value)
+        row.save(update_fields=list(changed))
         audit_record(
             actor=actor,
-            action=action,
-            obj=reason,
+            action=action(row, changed),
+            obj=row,
             data={"code": code, "before": before, "after": changed},
         )
-    return reason
+    return row
+
+
+def _reason_action(reason: RejectionReason, changed: dict[str, Any]) -> str:
+    if set(changed) == {"is_active"}:
+        return (
+            "rejection_reason.reactivated"
+            if reason.is_active
+            else "rejection_reason.retired"
+        )
+    return "rejection_reason.changed"
+
+
+def _reason_check(reason: RejectionReason, changed: dict[str, Any]) -> None:
+    if changed.get("is_active") is False:
+        _last_active_reason(reason)
+
+
+def rejection_reason_update(
+    *, actor: Any, code: str, **changes: Any
+) -> RejectionReason:
+    """Change labels, ``comment_required``, ``is_active`` (retire or reactivate) or
+    ``position``; the code never changes (decided tasks refer to it)."""
+    return _coded_update(
+        RejectionReason,
+        actor=actor,
+        code=code,
+        changes=changes,
+        texts=REASON_TEXTS,
+        flags={"comment_required", "is_active", "position"},
+        missing=_("There is no rejection reason with this code."),
+        action=_reason_action,
+        check=_reason_check,
+    )
 
 
 def canned_reply_create(
@@ -324,33 +361,13 @@ def canned_reply_create(
 
 
 def canned_reply_update(*, actor: Any, code: str, **changes: Any) -> CannedReply:
-    require_admin(actor)
-    allowed = {*REPLY_TEXTS, "is_active", "position"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ApplicationError(
-            _("These fields cannot be changed: %(fields)s.")
-            % {"fields": ", ".join(sorted(unknown))},
-            code="read_only_field",
-        )
-    for field in REPLY_TEXTS:
-        if field in changes:
-            changes[field] = _text_clean(field, changes[field], REPLY_TEXTS[field])
-    with transaction.atomic(durable=True):
-        reply = CannedReply.objects.select_for_update().filter(code=code).first()
-        if reply is None:
-            raise NotFoundError(_("There is no canned reply with this code."))
-        changed = {f: v for f, v in changes.items() if getattr(reply, f) != v}
-        if not changed:
-            return reply
-        before = {f: getattr(reply, f) for f in changed}
-        for field, value in changed.items():
-            setattr(reply, field, value)
-        reply.save(update_fields=list(changed))
-        audit_record(
-            actor=actor,
-            action="canned_reply.changed",
-            obj=reply,
-            data={"code": code, "before": before, "after": changed},
-        )
-    return reply
+    return _coded_update(
+        CannedReply,
+        actor=actor,
+        code=code,
+        changes=changes,
+        texts=REPLY_TEXTS,
+        flags={"is_active", "position"},
+        missing=_("There is no canned reply with this code."),
+        action=lambda reply, changed: "canned_reply.changed",
+    )

@@ -15,7 +15,7 @@ general machine-printed invoice (domain/einvoice.md section 11).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,10 @@ from invoiceportal.invoices.extraction.types import (
     TICKET_KINDS,
     ExtractedInvoice,
     InvoiceKind,
+)
+from invoiceportal.invoices.special_business import (  # noqa: F401 (re-exported)
+    DEDUCTION_RULE,
+    deductible_tax_in,
 )
 
 from .base import (
@@ -39,7 +43,6 @@ from .base import (
 )
 from .normalize import param_decimal
 
-DEDUCTION_RULE = "tickets.deductible_vat"
 GENERAL_MACHINE_RULE = "kind.general_machine"
 DEFAULT_DEDUCTION_PARAMS: dict[str, object] = {"rail_rate": "0.09", "air_rate": "0.09"}
 DEFAULT_GENERAL_MACHINE_PARAMS: dict[str, object] = {}
@@ -241,21 +244,6 @@ def check_ticket_deduction(
             "not counted."
         )
     return CheckOutcome(Outcome.PASS, zh, en, jsonable(details))
-
-
-def deductible_tax_in(results: Iterable[Any]) -> Decimal | None:
-    """The deductible input VAT stored by the latest ``tickets.deductible_vat`` result
-    among ``results`` (``CheckResult`` rows or dicts with ``rule``/``details``)."""
-    found: Decimal | None = None
-    for result in results:
-        if isinstance(result, Mapping):
-            code, details = result.get("rule"), result.get("details")
-        else:
-            code = getattr(result, "rule_code", None)
-            details = getattr(result, "details", None)
-        if code == DEDUCTION_RULE and isinstance(details, Mapping):
-            found = _money(details.get("deductible_tax"))
-    return found
 
 
 def check_general_machine(

@@ -32,6 +32,10 @@ from invoiceportal.common.errors import (
 )
 from invoiceportal.invoices.lifecycle import invoice_transition, timeline_note
 from invoiceportal.invoices.models import Invoice, TimelineEvent
+from invoiceportal.invoices.separation import (  # noqa: F401 (re-exported)
+    require_staff_separation,
+    staff_action_problem,
+)
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus, Priority
 from reviews.models import (
     OPEN_STATES,
@@ -103,37 +107,6 @@ def _event(
 
 
 # ----------------------------------------------------------------- separation
-
-
-def staff_action_problem(
-    *, user: Any, organization_id: int | None, submitted_by_id: int | None
-) -> str | None:
-    """Why ``user`` may not act as staff on an invoice of ``organization_id``
-    submitted by ``submitted_by_id`` (reassign, release, change priority, answer an
-    urgent-handling request), or None. Separation of duties: nobody acts on their
-    own submissions or on their own organization's invoices."""
-    if submitted_by_id is not None and submitted_by_id == user.pk:
-        return str(_("You cannot act on an invoice you submitted."))
-    if user.organization_id and organization_id == user.organization_id:
-        return str(
-            _(
-                "You cannot act on an invoice of your own organization: another "
-                "supervisor must do this."
-            )
-        )
-    return None
-
-
-def require_staff_separation(
-    *, user: Any, organization_id: int | None, submitted_by_id: int | None
-) -> None:
-    """The one guard of every staff action on an invoice (queue, supervisor board,
-    urgent-handling answers), pages and API alike. Call it under the lock."""
-    problem = staff_action_problem(
-        user=user, organization_id=organization_id, submitted_by_id=submitted_by_id
-    )
-    if problem:
-        raise PermissionDeniedError(problem, code="separation_of_duties")
 
 
 def _require_task_separation(*, user: Any, task: ReviewTask) -> None:

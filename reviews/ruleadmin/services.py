@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
@@ -26,7 +25,7 @@ from invoiceportal.common.taxid import TaxIdForm, classify_tax_id
 from reviews.checks import normalize
 from reviews.checks.catalog import RULES_BY_CODE
 from reviews.models import Rule, RuleVersion, SellerList, SellerListEntry
-from reviews.rules import rules_ensure_defaults
+from reviews.rules import rule_changes, rule_save_version, rules_ensure_defaults
 
 
 def _require_admin(actor: Any) -> None:
@@ -156,21 +155,12 @@ def rule_version_restore(
                 % {"version": version},
                 code="invalid_params",
             )
-        before = {
-            "enabled": rule.enabled,
-            "outcome_on_fail": rule.outcome_on_fail,
-            "params": rule.params,
-        }
         after = {
             "enabled": old.enabled,
             "outcome_on_fail": old.outcome_on_fail,
             "params": params,
         }
-        changes = {
-            name: {"from": before[name], "to": after[name]}
-            for name in before
-            if before[name] != after[name]
-        }
+        changes = rule_changes(rule, after)
         if not changes:
             raise ApplicationError(
                 _(
@@ -180,34 +170,12 @@ def rule_version_restore(
                 % {"version": version},
                 code="no_change",
             )
-        rule.enabled = old.enabled
-        rule.outcome_on_fail = old.outcome_on_fail
-        rule.params = params
-        rule.version += 1
-        rule.changed_by = actor
-        rule.change_note = note
-        rule.changed_at = timezone.now()
-        rule.save()
-        RuleVersion.objects.create(
-            rule=rule,
-            version=rule.version,
-            enabled=rule.enabled,
-            outcome_on_fail=rule.outcome_on_fail,
-            params=rule.params,
-            changed_by=actor,
-            change_note=note,
-            changed_at=rule.changed_at,
-        )
-        audit_record(
+        rule_save_version(
+            rule,
             actor=actor,
+            settings=after,
+            note=note,
             action="rule.restored",
-            obj=rule,
-            data={
-                "code": code,
-                "version": rule.version,
-                "restored_version": version,
-                "changes": changes,
-                "note": note,
-            },
+            data={"code": code, "restored_version": version, "changes": changes},
         )
     return rule

@@ -14,8 +14,11 @@ from typing import Any
 from django import template
 
 from invoiceportal.invoices.extraction.types import TICKET_KINDS
-from invoiceportal.invoices.special_business import special_business_sections
-from reviews.checks.tickets import DEDUCTION_RULE, deductible_tax_in
+from invoiceportal.invoices.special_business import (
+    DEDUCTION_RULE,
+    deductible_tax_in,
+    special_business_sections,
+)
 
 register = template.Library()
 
