@@ -28,9 +28,9 @@ from reviews.models import (
     ReviewTask,
     WorkingPeriod,
 )
-from reviews.queue.calendar import CALENDAR_TZ, calendar_changed
+from reviews.queue.calendar import CALENDAR_TZ, calendar_changed, calendar_from_rows
 from reviews.queue.sla import pause_intervals, schedule
-from reviews.sla.calendar import DEFAULT_WORKING_PERIODS, BusinessCalendar
+from reviews.sla.calendar import BusinessCalendar
 
 from .services import require_admin
 
@@ -378,16 +378,6 @@ def calendar_plan(*, days: list[CalendarDay], source: str) -> CalendarPlan:
     return plan
 
 
-def _calendar_from_rows() -> BusinessCalendar:
-    periods = tuple(WorkingPeriod.objects.values_list("start", "end"))
-    return BusinessCalendar(
-        tz=CALENDAR_TZ,
-        working_periods=periods or DEFAULT_WORKING_PERIODS,
-        holidays=frozenset(Holiday.objects.values_list("date", flat=True)),
-        makeup_workdays=frozenset(MakeupWorkday.objects.values_list("date", flat=True)),
-    )
-
-
 def reschedule_open_tasks(cal: BusinessCalendar) -> int:
     """Recount open tasks' deadlines on ``cal`` (each with its own target and
     pauses); returns how many moved. Runs in the caller's transaction."""
@@ -445,7 +435,7 @@ def calendar_import(
             for d in days
             if d.kind == DayKind.WORKDAY
         )
-        moved = reschedule_open_tasks(_calendar_from_rows())
+        moved = reschedule_open_tasks(calendar_from_rows())
         result = CalendarImportResult(
             years=years,
             holidays=sum(1 for d in days if d.kind == DayKind.HOLIDAY),
@@ -511,7 +501,7 @@ def working_periods_set(
         rows = WorkingPeriod.objects.bulk_create(
             WorkingPeriod(start=s, end=e) for s, e in ordered
         )
-        moved = reschedule_open_tasks(_calendar_from_rows())
+        moved = reschedule_open_tasks(calendar_from_rows())
         audit_record(
             actor=actor,
             action="calendar.working_periods_changed",

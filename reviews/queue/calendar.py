@@ -16,21 +16,28 @@ CALENDAR_CACHE_KEY = "reviews:business-calendar:v1"
 CALENDAR_CACHE_SECONDS = 300
 
 
-def _load() -> BusinessCalendar:
+def calendar_from_rows() -> BusinessCalendar:
+    """The calendar as the rows stand now (inside a transaction: its own changes),
+    without the cache."""
     from reviews.models import Holiday, MakeupWorkday, WorkingPeriod
 
     periods = tuple(WorkingPeriod.objects.values_list("start", "end"))
-    if not periods:
-        from .defaults import seed_calendar
-
-        seed_calendar()
-        periods = tuple(WorkingPeriod.objects.values_list("start", "end"))
     return BusinessCalendar(
         tz=CALENDAR_TZ,
         working_periods=periods or DEFAULT_WORKING_PERIODS,
         holidays=frozenset(Holiday.objects.values_list("date", flat=True)),
         makeup_workdays=frozenset(MakeupWorkday.objects.values_list("date", flat=True)),
     )
+
+
+def _load() -> BusinessCalendar:
+    from reviews.models import WorkingPeriod
+
+    if not WorkingPeriod.objects.exists():
+        from .defaults import seed_calendar
+
+        seed_calendar()
+    return calendar_from_rows()
 
 
 def business_calendar() -> BusinessCalendar:
