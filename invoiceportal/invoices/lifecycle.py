@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from invoiceportal.audit.services import audit_record
 from invoiceportal.common.errors import ConflictError
 
+from .hooks import InvoiceChange, run_transition_hooks
 from .models import Invoice, TimelineEvent
 from .status import ALLOWED_TRANSITIONS, TERMINAL, InvoiceStatus
 
@@ -149,5 +150,8 @@ def invoice_transition(
         action=f"invoice.{to}",
         obj=invoice,
         data={"from": current.value, "to": str(to), "code": code, **(params or {})},
+    )
+    run_transition_hooks(
+        InvoiceChange(invoice=invoice, event=event, previous=current.value, actor=actor)
     )
     return event
