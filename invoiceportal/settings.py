@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "invoiceportal.invoices",
     "reviews",
     "invoiceportal.notifications",
+    "portal",
 ]
 
 MIDDLEWARE = [
