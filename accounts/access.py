@@ -67,8 +67,11 @@ def _generation_key(user_id: Any) -> str:
 
 
 def user_permissions_prime(request: HttpRequest) -> None:
+    """Give ``request.user`` its permission set from the shared cache (read from the
+    permission tables on a miss). Kept on our own ``User.primed_permissions`` for the
+    rest of the request; Django's private backend caches are left alone."""
     user = request.user
-    if hasattr(user, "_perm_cache"):
+    if not user.is_authenticated or user.primed_permissions is not None:
         return
     generation = cache.get(_generation_key(user.pk), "0")
     session_hash = request.session.get(HASH_SESSION_KEY, "")[:16]
@@ -78,10 +81,9 @@ def user_permissions_prime(request: HttpRequest) -> None:
     )
     perms = cache.get(key)
     if perms is None:
-        perms = user.get_all_permissions()
+        perms = frozenset(user.get_all_permissions())
         cache.set(key, perms, PERMISSION_CACHE_SECONDS)
-    else:
-        user._perm_cache = perms
+    user.primed_permissions = frozenset(perms)
 
 
 def user_permissions_invalidate(user_id: Any) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -60,6 +62,17 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         permissions = [(p.value, label) for p, label in PERMISSION_LABELS.items()]
+
+    # The permission codenames ("app.codename") primed for this request from the shared
+    # cache (accounts.access.user_permissions_prime); None: ask the backends.
+    primed_permissions: frozenset[str] | None = None
+
+    def has_perm(self, perm: str, obj: Any = None) -> bool:
+        if obj is None and self.primed_permissions is not None:
+            if not self.is_active:
+                return False
+            return self.is_superuser or perm in self.primed_permissions
+        return super().has_perm(perm, obj)
 
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         """Django's session hash (an HMAC of the password), extended with

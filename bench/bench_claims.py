@@ -35,6 +35,10 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invoiceportal.settings")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The claim-only phases claim every task without deciding it.
+os.environ.setdefault("REVIEW_MAX_OPEN_CLAIMS", "1000000")
+# Claim-only workers hold every task they take (issue 11 caps claims per reviewer).
+os.environ.setdefault("REVIEW_MAX_OPEN_CLAIMS", "1000000")
 
 import django  # noqa: E402
 
@@ -194,7 +198,13 @@ def fill_queue(n: int, *, org, submitter) -> None:
 
 def _service_worker(args: tuple[int, str]) -> tuple[list[int], list[float]]:
     user_id, mode = args
+    from django.conf import settings
     from django.db import connection
+
+    # "...-inline": audit entries sealed inside the caller's transaction under the
+    # chain head lock, held until commit (the behaviour before issue 15).
+    settings.AUDIT_SEAL_INLINE = mode.endswith("-inline")
+    mode = mode.removesuffix("-inline")
 
     from accounts.models import User
     from reviews.queue.services import review_task_claim_next, review_task_decide
@@ -320,6 +330,21 @@ def main() -> None:
         f"{'OK' if ratio <= 3 else 'MISSED'}"
     )
 
+    # Issue 15: the same claims with audit entries sealed inline (the chain head row
+    # locked from the audit write to the commit), in the same run.
+    fill_queue(args.tasks, org=org, submitter=submitter)
+    inline = run(_service_worker, [(u.pk, "claim-inline") for u in reviewers])
+    print(
+        line("service claim, head lock", inline),
+        check_database(args.tasks, decided=False),
+    )
+    print(
+        f"audit sealed after commit / under the head lock: "
+        f"{service['claims_per_s'] / inline['claims_per_s']:.2f}x claims/s, "
+        f"p95 {inline['p95_ms'] / service['p95_ms']:.2f}x lower"
+    )
+    print_audit_state()
+
     if not args.skip_decide:
         fill_queue(args.tasks, org=org, submitter=submitter)
         full = run(_service_worker, [(u.pk, "decide") for u in reviewers])
@@ -328,6 +353,36 @@ def main() -> None:
             check_database(args.tasks, decided=True),
         )
         print(f"decisions/s: {full['claims'] / full['seconds']:.1f}")
+        fill_queue(args.tasks, org=org, submitter=submitter)
+        full_inline = run(_service_worker, [(u.pk, "decide-inline") for u in reviewers])
+        print(
+            line("claim + decide, head lock", full_inline),
+            check_database(args.tasks, decided=True),
+        )
+        gain = full["claims_per_s"] / full_inline["claims_per_s"]
+        print(
+            f"decisions/s: {full_inline['claims'] / full_inline['seconds']:.1f} "
+            f"(after-commit sealing {gain:.2f}x)"
+        )
+        print_audit_state()
+
+
+def print_audit_state() -> None:
+    """Every entry sealed and the chain intact after the run."""
+    from invoiceportal.audit.services import (
+        audit_seal,
+        audit_unsealed,
+        audit_verify_chain,
+    )
+
+    left = len(audit_unsealed())
+    audit_seal()
+    report = audit_verify_chain()
+    print(
+        f"audit: {left} entries unsealed at the end of the run (sealed now), chain "
+        f"{'intact' if report.ok else 'BROKEN: ' + report.reason}, "
+        f"{report.checked} entries verified"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Tests use ``invoiceportal.settings_test``, which builds on this module.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -71,12 +72,17 @@ INSTALLED_APPS = [
     "invoiceportal.audit",
     "accounts",
     "invoiceportal.invoices",
+    "webhooks",
     "reviews",
+    "reviews.workbench",
+    "insight",
     "invoiceportal.notifications",
     "portal",
 ]
 
 MIDDLEWARE = [
+    # Request id, latency metric and access log around everything (issue 13, H5).
+    "invoiceportal.common.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -87,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    "invoiceportal.common.not_found.PortalNotFoundMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -109,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
                 "csp.context_processors.nonce",
+                "invoiceportal.common.observability.ops_status",
             ],
         },
     },
@@ -293,6 +301,29 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = float(os.environ.get("Q_POLL", "0.1"))
 
+# --- Shared cache (issue 14, H3) ------------------------------------------------------
+# API throttles, cached permissions of the status poll and the SLA calendar's
+# invalidation live in the cache: with REDIS_URL every web process and worker shares
+# one (Redis); without it each process keeps its own in memory (development, tests).
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "invoiceportal")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "TIMEOUT": 300,
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "invoiceportal",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
@@ -325,13 +356,65 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Observability (issue 13, section 3, H5) -----------------------------------------
+# Logs: one JSON object per line on stderr (LOG_FORMAT=json, the default) with the
+# request id of the request or the worker task that wrote it; LOG_FORMAT=text for a
+# human-readable console. Formatter: invoiceportal.common.logs.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "invoiceportal.common.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "invoiceportal.common.logs.JsonFormatter"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # One line per request from RequestIdMiddleware; ACCESS_LOG_LEVEL=WARNING
+        # silences it when the proxy already logs requests.
+        "invoiceportal.access": {"level": os.environ.get("ACCESS_LOG_LEVEL", "INFO")},
+    },
 }
+# The worker's heartbeat (invoiceportal.common.heartbeat): older than this, automatic
+# checks count as delayed (banner for staff, "automatic checks are delayed" for
+# submitters) and /readyz reports the worker; the worker beats about every minute.
+WORKER_HEARTBEAT_STALE_SECONDS = int(
+    os.environ.get("WORKER_HEARTBEAT_STALE_SECONDS", "300")
+)
+# A stale worker also makes /readyz answer 503 (off: reported, node stays ready).
+READYZ_REQUIRE_WORKER = env_bool("READYZ_REQUIRE_WORKER", False)
+# /metrics (Prometheus): allowed with "Authorization: Bearer <METRICS_TOKEN>" or from
+# METRICS_ALLOWED_ADDRESSES (addresses or networks, "10.0.0.0/8,127.0.0.1"; the client
+# address as resolved behind PROXY_COUNT proxies). Neither set: closed (403).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES")
+for _network in METRICS_ALLOWED_ADDRESSES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_ADDRESSES: {_network!r} is not an address or network."
+        ) from _exc
+# Screening latency on /metrics: the screenings finished in the last this many minutes.
+METRICS_SCREENING_WINDOW_MINUTES = int(
+    os.environ.get("METRICS_SCREENING_WINDOW_MINUTES", "60")
+)
+# Request latency summed over gunicorn's processes: an empty directory shared by them
+# (emptied before each start); read by prometheus-client itself from the environment.
+PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 
 # --- Verification (查验) ----------------------------------------------------------
 # The local registry imported by admins is the default; for a provider's API set
@@ -351,6 +434,27 @@ if os.environ.get("VERIFIER_URL"):
 SCREENING_STUCK_MINUTES = int(os.environ.get("SCREENING_STUCK_MINUTES", "10"))
 SCREENING_SWEEP_LIMIT = int(os.environ.get("SCREENING_SWEEP_LIMIT", "500"))
 
+# --- Review queue (issue 14 / issue 11, H2) ----------------------------------------
+# A claim left untouched this long goes back to the queue; the SLA sweep handles at
+# most REVIEW_SWEEP_LIMIT tasks per run; a reviewer holds at most
+# REVIEW_MAX_OPEN_CLAIMS claimed tasks at once (claim-next and "claim this task").
+REVIEW_LEASE_MINUTES = int(os.environ.get("REVIEW_LEASE_MINUTES", "30"))
+REVIEW_SWEEP_LIMIT = int(os.environ.get("REVIEW_SWEEP_LIMIT", "500"))
+REVIEW_MAX_OPEN_CLAIMS = int(os.environ.get("REVIEW_MAX_OPEN_CLAIMS", "1"))
+
+# --- Review workbench (issue 11, H4) ----------------------------------------------
+# Rendered document pages (PNG/SVG) and text layouts are cached in the default storage
+# under this prefix, keyed by the document's SHA-256, the page and the scale; the
+# scales a page may be asked for (1 = 72 dpi); the largest bitmap one page may become.
+WORKBENCH_CACHE_PREFIX = os.environ.get("WORKBENCH_CACHE_PREFIX", "workbench-cache")
+WORKBENCH_RENDER_SCALES = (1.0, 2.0, 3.0)
+WORKBENCH_DEFAULT_SCALE = 2.0
+WORKBENCH_MAX_RENDER_PIXELS = int(
+    os.environ.get("WORKBENCH_MAX_RENDER_PIXELS", "12000000")
+)
+WORKBENCH_MAX_PAGES = 20  # pages of one document shown (intake refuses more)
+WORKBENCH_CACHE_SECONDS = 86400  # page sizes and field boxes in Django's cache
+
 # --- Audit log ------------------------------------------------------------------------
 # The audit chain is keyed (HMAC) with a key kept outside the database: AUDIT_HMAC_KEY
 # is required in production (elsewhere it is derived from SECRET_KEY, so rotating
@@ -366,4 +470,96 @@ if not AUDIT_HMAC_KEY:
     AUDIT_HMAC_KEY = _hashlib.sha256(b"audit-hmac:" + SECRET_KEY.encode()).hexdigest()
 AUDIT_CHECKPOINT_DIR = Path(
     os.environ.get("AUDIT_CHECKPOINT_DIR", BASE_DIR / "var" / "audit")
+)
+
+# --- Performance pages and breach forecast (issue 13, H7: insight/) ----
+# The daily rollup is refreshed every INSIGHT_ROLLUP_REFRESH_MINUTES for the last
+# INSIGHT_ROLLUP_DAYS_BACK local days (older days: ``manage.py insight_rollup``); the
+# page reads it for past days and queries today live. Supervisors are notified once
+# when the forecast of tasks breaching within the next business day reaches
+# INSIGHT_FORECAST_ALERT_THRESHOLD (checked every INSIGHT_FORECAST_CHECK_MINUTES).
+# Reviewers count as on shift when they decided or claimed a task within the last
+# INSIGHT_ON_SHIFT_MINUTES.
+INSIGHT_ROLLUP_REFRESH_MINUTES = int(
+    os.environ.get("INSIGHT_ROLLUP_REFRESH_MINUTES", "15")
+)
+INSIGHT_ROLLUP_DAYS_BACK = int(os.environ.get("INSIGHT_ROLLUP_DAYS_BACK", "3"))
+INSIGHT_FORECAST_ALERT_THRESHOLD = int(
+    os.environ.get("INSIGHT_FORECAST_ALERT_THRESHOLD", "5")
+)
+INSIGHT_FORECAST_CHECK_MINUTES = int(
+    os.environ.get("INSIGHT_FORECAST_CHECK_MINUTES", "5")
+)
+INSIGHT_ON_SHIFT_MINUTES = int(os.environ.get("INSIGHT_ON_SHIFT_MINUTES", "90"))
+
+# --- Webhooks (issue 13, section 4; app ``webhooks``) ----
+# Requests to private, loopback and link-local addresses, and plain http://, only when
+# this is on (tests and on-premises ERPs). Off, every resolved address must be public.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+# Exponential backoff between attempts: base, doubled per failure, capped; after
+# WEBHOOKS_RETRY_HOURS of failures the endpoint is paused and its admins notified.
+WEBHOOKS_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_BASE_SECONDS", "60"))
+WEBHOOKS_RETRY_MAX_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_MAX_SECONDS", "3600"))
+WEBHOOKS_RETRY_HOURS = float(os.environ.get("WEBHOOKS_RETRY_HOURS", "24"))
+
+# --- Scale-out (issue 15, H9): pool, storage, audit sealing ----
+# Bounded PostgreSQL connections: Django's psycopg pool, per process, when
+# DB_POOL_MAX_SIZE is set (off when unset: one connection per thread, as before; the
+# test suite runs without it). A request that waits DB_POOL_TIMEOUT seconds for a
+# connection gets a 503 with Retry-After (common/api.py), never a 500.
+DB_POOL_MIN_SIZE = int(os.environ.get("DB_POOL_MIN_SIZE", "2"))
+DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
+DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", "5"))
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and DB_POOL_MAX_SIZE
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": DB_POOL_TIMEOUT,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+# Documents (uploads) go through Django's storage API: "filesystem" (MEDIA_ROOT) or
+# "s3" (any S3-compatible store: AWS, MinIO, Alibaba OSS) with the AWS_* settings.
+DOCUMENT_STORAGE_BACKEND = os.environ.get("DOCUMENT_STORAGE_BACKEND", "filesystem")
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or None
+AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID") or None
+AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+AWS_S3_ADDRESSING_STYLE = os.environ.get("AWS_S3_ADDRESSING_STYLE") or None
+AWS_LOCATION = os.environ.get("AWS_LOCATION", "documents")
+AWS_DEFAULT_ACL = None
+AWS_S3_FILE_OVERWRITE = False
+AWS_QUERYSTRING_AUTH = True  # documents are private: served through the portal
+if DOCUMENT_STORAGE_BACKEND == "s3":
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured(
+            "DOCUMENT_STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME."
+        )
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+elif DOCUMENT_STORAGE_BACKEND != "filesystem":
+    raise ImproperlyConfigured(
+        "DOCUMENT_STORAGE_BACKEND must be 'filesystem' or 's3', not "
+        f"{DOCUMENT_STORAGE_BACKEND!r}."
+    )
+# Audit entries are sealed into the chain after the commit (audit.services.audit_seal),
+# so no lock is held across a caller's transaction. Inline sealing (under the head
+# lock, inside the caller's transaction) on SQLite, whose writers are serialised by
+# IMMEDIATE transactions anyway; settable for PostgreSQL too. An entry still unsealed
+# after AUDIT_SEAL_MAX_DELAY_SECONDS fails verify_audit_chain.
+AUDIT_SEAL_INLINE = env_bool(
+    "AUDIT_SEAL_INLINE", DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+)
+AUDIT_SEAL_MAX_DELAY_SECONDS = int(
+    os.environ.get("AUDIT_SEAL_MAX_DELAY_SECONDS", "120")
+)
+
+# Receipt PDF font (issue 12, H8): an OpenType/TrueType CJK font to subset and embed
+# (empty: Noto Sans CJK SC from the mplfonts package), and where the converted
+# subsets are cached.
+RECEIPT_FONT_SOURCE = os.environ.get("RECEIPT_FONT_SOURCE", "")
+RECEIPT_FONT_CACHE = Path(
+    os.environ.get("RECEIPT_FONT_CACHE", BASE_DIR / "var" / "fonts")
 )

@@ -23,3 +23,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")  # noqa: F405
     }
+
+# Issue 15 (H9): a test's transaction never commits, so on_commit sealing never runs;
+# entries are sealed inline. tests/audit/test_deferred_sealing.py and tests/scale/
+# switch it off with committed transactions to test the deferred path.
+AUDIT_SEAL_INLINE = True

@@ -12,8 +12,9 @@ from accounts.api.views import (
     SignOutEverywhereView,
     UserViewSet,
 )
-from invoiceportal.common import health
-from invoiceportal.invoices.api import InvoiceViewSet
+from insight.api import ForecastView
+from invoiceportal.common import health, prometheus, site_files
+from portal.submitter.api import InvoiceViewSet
 from reviews.metrics_api import MetricsSummaryView
 
 admin.site.site_header = _("Invoice review portal administration")
@@ -32,6 +33,7 @@ api_patterns = [
         name="sign-out-everywhere",
     ),
     path("metrics/summary/", MetricsSummaryView.as_view(), name="metrics-summary"),
+    path("metrics/forecast/", ForecastView.as_view(), name="metrics-forecast"),
     # Public in development, signed-in users only in production (API_DOCS_PUBLIC);
     # the docs page loads its script from a URL, as the Content-Security-Policy wants.
     path(
@@ -50,23 +52,29 @@ api_patterns = [
     path("", include("reviews.queue.api_urls")),
     path("", include("reviews.ruleadmin.api_urls")),
     path("", include("reviews.adminpages.api_urls")),
+    path("", include("webhooks.api_urls")),
 ]
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
-    path("invoices/", include("invoiceportal.invoices.urls")),
+    path("invoices/", include("portal.submitter.urls")),
     path("reviews/", include("reviews.urls")),
+    path("reviews/", include("reviews.workbench.urls")),
+    path("performance/", include("insight.urls")),
     path("notifications/", include("invoiceportal.notifications.urls")),
-    path("audit/", include("invoiceportal.audit.urls")),
+    path("webhooks/", include("webhooks.urls")),
+    path("audit/", include("portal.auditlog.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("django-admin/", admin.site.urls),
+    path("favicon.ico", site_files.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", prometheus.metrics, name="metrics"),
 ]
 
 # API paths answer errors as {code, message, details}; pages keep Django's pages.
 handler400 = "invoiceportal.common.api.handler400"
 handler403 = "invoiceportal.common.api.handler403"
 handler404 = "invoiceportal.common.api.handler404"
-handler500 = "invoiceportal.common.api.handler500"
+handler500 = "invoiceportal.common.database_busy.server_error"  # 503 if pool full

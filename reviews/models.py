@@ -7,6 +7,7 @@ they are configured from and what their verdicts are stored in.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Perm, user_can
 from invoiceportal.invoices.status import Priority
 
 
@@ -485,6 +487,79 @@ class TaskDecision(models.TextChoices):
 
 
 OPEN_STATES = (TaskState.QUEUED, TaskState.CLAIMED, TaskState.WAITING)
+# The states whose SLA clock runs (a waiting task's clock is paused).
+RUNNING_STATES = (TaskState.QUEUED, TaskState.CLAIMED)
+# The queue order, the one definition (claim order, lists, the board, the API):
+# time to breach first; the same due time goes to the higher priority; then age.
+QUEUE_ORDER = (models.F("due_at").asc(nulls_last=True), "-priority", "id")
+
+
+def after_in_queue_q(due_at: datetime.datetime | None, priority: int, pk: int) -> Q:
+    """The rows after ``(due_at, priority, pk)`` in :data:`QUEUE_ORDER` (keyset
+    pages of the queue)."""
+    if due_at is None:
+        return Q(due_at__isnull=True) & (
+            Q(priority__lt=priority) | Q(priority=priority, pk__gt=pk)
+        )
+    return (
+        Q(due_at__gt=due_at)
+        | Q(due_at__isnull=True)
+        | Q(due_at=due_at, priority__lt=priority)
+        | Q(due_at=due_at, priority=priority, pk__gt=pk)
+    )
+
+
+def before_in_queue_q(due_at: datetime.datetime | None, priority: int, pk: int) -> Q:
+    """The rows before ``(due_at, priority, pk)`` in :data:`QUEUE_ORDER`."""
+    if due_at is None:
+        return (
+            Q(due_at__isnull=False)
+            | Q(due_at__isnull=True, priority__gt=priority)
+            | Q(due_at__isnull=True, priority=priority, pk__lt=pk)
+        )
+    return (
+        Q(due_at__lt=due_at)
+        | Q(due_at=due_at, priority__gt=priority)
+        | Q(due_at=due_at, priority=priority, pk__lt=pk)
+    )
+
+
+def ahead_in_queue_q(task: ReviewTask) -> Q:
+    """The tasks ahead of ``task`` in the queue order."""
+    return before_in_queue_q(task.due_at, task.priority, task.pk)
+
+
+def breaching_q(now: datetime.datetime) -> Q:
+    """The one definition of "breaching": a running task past its due time, whether
+    the sweep has marked it yet or not."""
+    return Q(state__in=RUNNING_STATES) & (
+        Q(breached_at__isnull=False) | Q(due_at__lte=now)
+    )
+
+
+def at_risk_q(now: datetime.datetime) -> Q:
+    """The one definition of "at risk": a running task past its warning time and
+    not breaching yet."""
+    return Q(state__in=RUNNING_STATES, breached_at__isnull=True, warn_at__lte=now) & ~Q(
+        due_at__lte=now
+    )
+
+
+def task_is_breaching(task: ReviewTask, now: datetime.datetime) -> bool:
+    """:func:`breaching_q` for one task in memory."""
+    if task.state not in RUNNING_STATES:
+        return False
+    return task.breached_at is not None or bool(task.due_at and task.due_at <= now)
+
+
+def task_is_at_risk(task: ReviewTask, now: datetime.datetime) -> bool:
+    """:func:`at_risk_q` for one task in memory."""
+    return (
+        task.state in RUNNING_STATES
+        and task.breached_at is None
+        and bool(task.warn_at and task.warn_at <= now)
+        and not (task.due_at and task.due_at <= now)
+    )
 
 
 class ReviewTaskQuerySet(models.QuerySet):
@@ -495,18 +570,19 @@ class ReviewTaskQuerySet(models.QuerySet):
         return self.filter(state=TaskState.QUEUED)
 
     def in_claim_order(self) -> ReviewTaskQuerySet:
-        """Time to breach first; the same due time goes to the higher priority."""
-        return self.order_by(models.F("due_at").asc(nulls_last=True), "-priority", "id")
+        """:data:`QUEUE_ORDER`."""
+        return self.order_by(*QUEUE_ORDER)
 
-    def breaching_sla(self, *, now) -> ReviewTaskQuerySet:
-        """Open tasks past their due time (marked breached or not yet swept)."""
-        return self.filter(
-            Q(breached_at__isnull=False) | Q(due_at__lte=now),
-            state__in=[TaskState.QUEUED, TaskState.CLAIMED],
-        )
+    def breaching_sla(self, *, now: datetime.datetime) -> ReviewTaskQuerySet:
+        """:func:`breaching_q`."""
+        return self.filter(breaching_q(now))
 
-    def not_breaching(self, *, now) -> ReviewTaskQuerySet:
-        return self.filter(breached_at__isnull=True).exclude(due_at__lte=now)
+    def at_risk(self, *, now: datetime.datetime) -> ReviewTaskQuerySet:
+        """:func:`at_risk_q`."""
+        return self.filter(at_risk_q(now))
+
+    def not_breaching(self, *, now: datetime.datetime) -> ReviewTaskQuerySet:
+        return self.exclude(breaching_q(now))
 
     def claimable_by(self, user) -> ReviewTaskQuerySet:
         """Separation of duties: never one's own organization's invoices, never one's
@@ -517,8 +593,6 @@ class ReviewTaskQuerySet(models.QuerySet):
         return qs
 
     def visible_to(self, user) -> ReviewTaskQuerySet:
-        from accounts.roles import Perm, user_can
-
         if user_can(user, Perm.SUPERVISE):
             return self.all()
         if user_can(user, Perm.REVIEW):
@@ -615,7 +689,7 @@ class ReviewTask(models.Model):
     objects = ReviewTaskQuerySet.as_manager()
 
     class Meta:
-        ordering = ["due_at", "-priority", "id"]
+        ordering = QUEUE_ORDER
         verbose_name = _("review task")
         verbose_name_plural = _("review tasks")
         constraints = [

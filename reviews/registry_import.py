@@ -19,22 +19,13 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Perm, user_can
 from invoiceportal.audit.services import audit_record
+from invoiceportal.common.csvtext import decode_csv_bytes
 from invoiceportal.common.errors import PermissionDeniedError
 
+from .checks.registry import REGISTRY_FIELDS
 from .models import RegistryRecord, registry_identity
 
-COLUMNS = (
-    "code",
-    "number",
-    "issue_date",
-    "seller_tax_id",
-    "buyer_tax_id",
-    "amount",
-    "tax_amount",
-    "total_amount",
-    "check_code",
-    "status",
-)
+COLUMNS = (*REGISTRY_FIELDS, "status")
 STATUSES = {"normal", "void", "red_flushed"}
 MAX_ROWS = 200_000
 
@@ -66,19 +57,16 @@ def parse_registry_csv(data: bytes) -> ParsedRegistry:
     """Read the CSV (UTF-8, with or without BOM, or GB18030); never raises."""
     parsed = ParsedRegistry()
     try:
-        text = data.decode("utf-8-sig")
+        text = decode_csv_bytes(data)
     except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            parsed.errors.append(
-                RowError(
-                    0,
-                    "The file is not UTF-8 or GB18030 text.",
-                    "文件不是 UTF-8 或 GB18030 编码的文本。",
-                )
+        parsed.errors.append(
+            RowError(
+                0,
+                "The file is not UTF-8 or GB18030 text.",
+                "文件不是 UTF-8 或 GB18030 编码的文本。",
             )
-            return parsed
+        )
+        return parsed
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]

@@ -6,11 +6,11 @@ audit entry, in one transaction. Results store the version they ran with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
@@ -24,16 +24,24 @@ from invoiceportal.common.errors import (
 from .checks.base import Action
 from .checks.catalog import RULES_BY_CODE, RuleConfig, default_rules
 from .models import Rule, RuleAction, RuleVersion
-from .ruleadmin.selectors import localized
 
 DEFAULT_NOTE = "Catalog default"
 
 
-def rules_ensure_defaults() -> int:
-    """Create the catalog's rules missing from the database, at version 1 with their
-    default configuration. Safe to call concurrently and repeatedly (screening calls
-    it first); returns how many rules it created."""
-    existing = set(Rule.objects.values_list("code", flat=True))
+def localized(en: str, zh: str) -> str:
+    """The catalog's text in the active language (Chinese unless English)."""
+    english = (translation.get_language() or "").lower().startswith("en")
+    return (en or zh) if english else (zh or en)
+
+
+def seed_catalog_rules(get_model: Callable | None = None) -> int:
+    """Store the catalog's rules missing from the database, at version 1 with their
+    default configuration, with their history row. For migrations (historical
+    models through ``get_model``), ``seed_demo`` and admin writes; never called by a
+    read. Returns how many rules it created."""
+    rule_model = get_model("reviews", "Rule") if get_model else Rule
+    version_model = get_model("reviews", "RuleVersion") if get_model else RuleVersion
+    existing = set(rule_model.objects.values_list("code", flat=True))
     missing = {
         code: config for code, config in default_rules().items() if code not in existing
     }
@@ -41,9 +49,9 @@ def rules_ensure_defaults() -> int:
         return 0
     now = timezone.now()
     with transaction.atomic():
-        Rule.objects.bulk_create(
+        rule_model.objects.bulk_create(
             [
-                Rule(
+                rule_model(
                     code=code,
                     enabled=config.enabled,
                     outcome_on_fail=str(config.outcome_on_fail),
@@ -58,12 +66,12 @@ def rules_ensure_defaults() -> int:
         )
         # Another process may have created some of them first: history for all of
         # the version-1 rows that lack it.
-        seeded = Rule.objects.filter(code__in=missing, version=1).exclude(
+        seeded = rule_model.objects.filter(code__in=missing, version=1).exclude(
             versions__version=1
         )
-        RuleVersion.objects.bulk_create(
+        version_model.objects.bulk_create(
             [
-                RuleVersion(
+                version_model(
                     rule=rule,
                     version=1,
                     enabled=rule.enabled,
@@ -79,18 +87,18 @@ def rules_ensure_defaults() -> int:
     return len(missing)
 
 
-def rules_active() -> dict[str, RuleConfig]:
-    """Every stored rule as the runner's plain ``RuleConfig``, keyed by code.
+def rules_ensure_defaults() -> int:
+    """Before an admin changes a rule: store the catalog's missing rules (a write
+    path; reads use :func:`rules_active`, which writes nothing)."""
+    return seed_catalog_rules()
 
-    Disabled rules are included (``enabled=False``): a code missing from the mapping
-    would run with the catalog default, which is enabled. Rules the catalog has and
-    the database lacks are created first (``rules_ensure_defaults``).
-    """
-    rules = _stored_rules()
-    if not set(default_rules()) <= set(rules):
-        rules_ensure_defaults()
-        rules = _stored_rules()
-    return rules
+
+def rules_active() -> dict[str, RuleConfig]:
+    """Every rule as the runner's plain ``RuleConfig``, keyed by code: the stored
+    configuration, and the catalog default (version 1) for a rule the database does
+    not have yet (a catalog newer than the data). Disabled rules are included
+    (``enabled=False``). Reads only."""
+    return {**default_rules(), **_stored_rules()}
 
 
 def _stored_rules() -> dict[str, RuleConfig]:

@@ -14,6 +14,8 @@ SCHEDULES = {
     "review-lease-expiry": ("reviews.queue.tasks.lease_expiry_task", 1),
     # Signed checkpoints of the audit chain's head (file + log line), issue 16.
     "audit-checkpoint": ("invoiceportal.audit.tasks.audit_checkpoint_task", 5),
+    # Catch-up sealing of audit entries whose on_commit sealer did not run (issue 15).
+    "audit-seal": ("invoiceportal.audit.tasks.audit_seal_task", 1),
 }
 
 

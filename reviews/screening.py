@@ -37,8 +37,6 @@ from .verification import LocalRegistryVerifier, get_verifier
 logger = logging.getLogger(__name__)
 
 SCREENABLE = (InvoiceStatus.RECEIVED, InvoiceStatus.SCREENING)
-DEFAULT_STUCK_MINUTES = 10
-DEFAULT_SWEEP_LIMIT = 500
 SCREEN_TASK = "reviews.tasks.screen_invoice_task"
 
 
@@ -241,7 +239,7 @@ def screening_enqueue(*, invoice_id: uuid.UUID | str) -> str:
 
 
 def stuck_minutes() -> int:
-    return int(getattr(settings, "SCREENING_STUCK_MINUTES", DEFAULT_STUCK_MINUTES))
+    return settings.SCREENING_STUCK_MINUTES
 
 
 def invoices_stuck_in_screening(
@@ -260,7 +258,7 @@ def invoices_stuck_in_screening(
 def screen_sweep(*, now: dt.datetime | None = None) -> list[str]:
     """Queue screening again for the invoices stuck before a decision; returns their
     ids. A second task for an invoice being screened right now is harmless."""
-    limit = int(getattr(settings, "SCREENING_SWEEP_LIMIT", DEFAULT_SWEEP_LIMIT))
+    limit = settings.SCREENING_SWEEP_LIMIT
     ids = [
         str(pk)
         for pk in invoices_stuck_in_screening(now=now).values_list("pk", flat=True)[

@@ -180,8 +180,4 @@ def parse_provider_answer(content: bytes) -> Answer:
 
 def get_verifier() -> Verifier:
     """The configured backend: ``VERIFIER_BACKEND`` (dotted path) with its options."""
-    backend = getattr(
-        settings, "VERIFIER_BACKEND", "reviews.verification.LocalRegistryVerifier"
-    )
-    options = getattr(settings, "VERIFIER_OPTIONS", {})
-    return import_string(backend)(**options)
+    return import_string(settings.VERIFIER_BACKEND)(**settings.VERIFIER_OPTIONS)

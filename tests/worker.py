@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from invoiceportal.common.management.commands.serve_portal import stop_process_group
+from invoiceportal.common.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -25,7 +25,8 @@ def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
 
 
 class AuditChainHead(models.Model):
-    """One row: the last link of the chain. Locking it serialises appends.
+    """One row: the last link of the chain. Locking it serialises the sealer (a
+    short transaction after commit), never a caller's transaction.
 
     ``keyed_from`` is the first sequence number hashed with the HMAC key; entries
     before it were written by an older version with a plain SHA-256 chain (see
@@ -46,8 +47,24 @@ class AuditEntryQuerySet(models.QuerySet):
     update_or_create = _refuse
 
 
+class SealedEntryManager(models.Manager.from_queryset(AuditEntryQuerySet)):  # type: ignore[misc]
+    """Sealed entries only (those with a place in the chain): what the log shows."""
+
+    def get_queryset(self) -> AuditEntryQuerySet:
+        return super().get_queryset().filter(seq__isnull=False)
+
+
 class AuditEntry(models.Model):
-    seq = models.BigIntegerField(unique=True, verbose_name=_("sequence"))
+    """One audited change. Written *unsealed* inside the change's transaction (no
+    ``seq``, ``prev_hash`` or ``hash``; ``content_mac`` an HMAC of its content, so a
+    row inserted without the key is never sealed), then sealed by
+    ``services.audit_seal`` in a short transaction of its own after the commit: the
+    only UPDATE the triggers allow sets those three columns once, content unchanged.
+    """
+
+    seq = models.BigIntegerField(
+        unique=True, null=True, blank=True, verbose_name=_("sequence")
+    )
     at = models.DateTimeField(verbose_name=_("time"), db_index=True)
     # A snapshot of who acted: the user's id (no database constraint, nothing done on
     # delete, so deleting a user never touches an audited row) and ``actor_repr``,
@@ -67,13 +84,26 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True, db_index=True)
     data = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (NULL until sealed, like seq and hash)
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # "nonce:HMAC" of the content, set by ``audit_record``; unique, so a copied row
+    # cannot be inserted; NULL on entries written before deferred sealing.
+    content_mac = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
-    objects = AuditEntryQuerySet.as_manager()
+    objects = SealedEntryManager()
+    # Every row, sealed or not (the sealer and the verifier).
+    all_rows = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["seq"]
+        indexes = [
+            # The sealer's work list stays small and cheap to find.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(seq__isnull=True),
+                name="audit_entry_unsealed",
+            )
+        ]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
 

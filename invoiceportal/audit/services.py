@@ -1,7 +1,9 @@
 """Writing, checkpointing and verifying the audit chain.
 
-``audit_record`` is called inside the transaction of the change it records, after the
-change's own locks (the chain head is always the last lock taken).
+``audit_record`` is called inside the transaction of the change it records and
+inserts the entry unsealed, taking no lock; ``audit_seal`` gives committed entries
+their sequence number and chain hash in a short transaction of its own (issue 15:
+no lock is held across a caller's transaction any more).
 
 Each entry's hash is an HMAC (key ``settings.AUDIT_HMAC_KEY``, kept outside the
 database) over the previous hash and the entry's content, so nobody who can only
@@ -15,12 +17,14 @@ compares the chain with every checkpoint it is given.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
 import os
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,6 +70,27 @@ def _payload(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+def _content(entry: AuditEntry) -> dict[str, Any]:
+    payload = _payload(entry)
+    del payload["seq"]
+    return payload
+
+
+def _content_mac(entry: AuditEntry, nonce: str) -> str:
+    body = json.dumps(
+        _content(entry), sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False
+    )
+    message = f"audit-pending:{nonce}:{body}".encode()
+    return f"{nonce}:{hmac.new(_key(), message, hashlib.sha256).hexdigest()}"
+
+
+def _mac_valid(entry: AuditEntry) -> bool:
+    nonce, _sep, _mac = (entry.content_mac or "").partition(":")
+    return bool(nonce) and hmac.compare_digest(
+        entry.content_mac or "", _content_mac(entry, nonce)
+    )
+
+
 def audit_record(
     *,
     actor: Any,
@@ -73,13 +98,22 @@ def audit_record(
     obj: models.Model | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry. Must run inside the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
+    """Append one entry. Must run inside the caller's transaction.
+
+    The entry is inserted *unsealed* (no ``seq``/``hash`` yet, an HMAC of its
+    content instead) and takes no lock: ``audit_seal`` links it to the chain in a
+    short transaction of its own once the caller's commits (``on_commit``; the
+    "audit-seal" schedule and ``manage.py audit_seal --every`` catch up after a
+    crash). A rolled-back change leaves no entry. With ``AUDIT_SEAL_INLINE`` (SQLite,
+    whose writers are serialised anyway, and the tests' never-committed
+    transactions) the entry is sealed before returning, under the head lock.
+    """
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
         raise RuntimeError("audit_record must run inside the change's transaction.")
-    seq, prev_hash, keyed_from = _claim_next_seq()
     actor_obj = actor if getattr(actor, "pk", None) else None
     entry = AuditEntry(
-        seq=seq,
+        seq=None,
         at=timezone.now(),
         actor_id=actor_obj.pk if actor_obj is not None else None,
         actor_repr=str(getattr(actor_obj, "username", "") or "system"),
@@ -87,28 +121,87 @@ def audit_record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
-        prev_hash=prev_hash,
     )
-    entry.hash = _digest(prev_hash, _payload(entry), keyed=seq >= keyed_from)
+    entry.content_mac = _content_mac(entry, secrets.token_hex(16))
     entry.save()
-    AuditChainHead.objects.filter(pk=1).update(hash=entry.hash)
+    if settings.AUDIT_SEAL_INLINE:
+        audit_seal()
+        entry.refresh_from_db(fields=["seq", "prev_hash", "hash"])
+    elif not any(func is _seal_after_commit for _s, func, _r in conn.run_on_commit):
+        transaction.on_commit(_seal_after_commit)
     return entry
 
 
-def _claim_next_seq() -> tuple[int, str, int]:
-    """Take the next sequence number and the previous hash in one statement; the
-    row lock it takes serialises appends until the transaction ends."""
-    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 "  # noqa: S608
-            "RETURNING seq, hash, keyed_from"
-        )
-        row = cursor.fetchone()
-    if row is None:  # first entry ever
+def _seal_after_commit() -> None:
+    try:
+        audit_seal()
+    except Exception:  # the schedule catches up; the change itself is committed
+        logger.exception("Sealing the audit chain after a commit failed")
+
+
+SEAL_BATCH = 500
+
+
+def _lock_head() -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # first entry ever
         AuditChainHead.objects.get_or_create(pk=1)
-        return _claim_next_seq()
-    return int(row[0]), str(row[1]), int(row[2])
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def audit_seal(*, batch: int = SEAL_BATCH) -> int:
+    """Link every committed unsealed entry to the chain, in the order they became
+    visible (by id within one pass), and move the head; return how many.
+
+    Each pass is a short transaction holding the head row lock (the only
+    serialisation left, measured in milliseconds, never across a caller's work).
+    An entry whose content does not match its HMAC (inserted or edited without the
+    key) is left unsealed and logged; ``audit_verify_chain`` reports it.
+    """
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    total = 0
+    while True:
+        with transaction.atomic():
+            head = _lock_head()
+            rows = list(
+                AuditEntry.all_rows.filter(seq__isnull=True).order_by("id")[:batch]
+            )
+            seq, prev = head.seq, head.hash
+            sealed = []
+            for row in rows:
+                if not _mac_valid(row):
+                    logger.error(
+                        "AUDIT ENTRY REFUSED: id %s (%s) does not match its content "
+                        "MAC; left unsealed.",
+                        row.pk,
+                        row.action,
+                    )
+                    continue
+                seq += 1
+                row.seq, row.prev_hash = seq, prev
+                row.hash = _digest(prev, _payload(row), keyed=seq >= head.keyed_from)
+                sealed.append((row.seq, row.prev_hash, row.hash, row.pk))
+                prev = row.hash
+            if sealed:
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s "  # noqa: S608
+                        "WHERE id = %s AND seq IS NULL",
+                        sealed,
+                    )
+                AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+        total += len(sealed)
+        if len(rows) < batch or not sealed:
+            return total
+
+
+def audit_unsealed(*, older_than: float = 0.0) -> list[AuditEntry]:
+    """Entries not (yet) in the chain, written more than ``older_than`` seconds ago."""
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than)
+    return list(
+        AuditEntry.all_rows.filter(seq__isnull=True, at__lte=cutoff).order_by("id")
+    )
 
 
 # ----------------------------------------------------------------- checkpoints
@@ -213,6 +306,7 @@ def audit_checkpoint_write(
     ``force``.
     """
     path = checkpoint_path(directory)
+    audit_seal()  # catch up: sign what is committed
     seq, head_hash, keyed_from = _head_snapshot()
     earlier = [c for c in audit_checkpoints_read(path).checkpoints if c.valid]
     last = max(earlier, key=lambda c: c.seq, default=None)
@@ -255,7 +349,8 @@ class ChainReport:
     first_bad_seq: int | None
     reason: str = ""
     # gap | previous_hash | content | truncated | head_mismatch |
-    # checkpoint_mismatch | checkpoint_signature | checkpoint_unreadable
+    # checkpoint_mismatch | checkpoint_signature | checkpoint_unreadable |
+    # unsealed (entries left out of the chain longer than AUDIT_SEAL_MAX_DELAY_SECONDS)
     problem: str = ""
     legacy: int = 0  # entries verified with the plain SHA-256 of before migration 0002
     checkpoints: int = 0  # checkpoints compared
@@ -396,4 +491,23 @@ def audit_verify_chain(
             f"entries missing at the end (truncated): a checkpoint of {mark.at} "
             f"signed entry {mark.seq}, the chain ends at {end}",
         )
+    if head is None:
+        late = audit_unsealed(older_than=settings.AUDIT_SEAL_MAX_DELAY_SECONDS)
+        if late:
+            forged = [e.pk for e in late if not _mac_valid(e)]
+            detail = (
+                f"; {len(forged)} of them do not match their content MAC (inserted "
+                f"or edited without the key): ids {forged[:10]}"
+                if forged
+                else " (is the sealer running? manage.py audit_seal)"
+            )
+            return _bad(
+                checked,
+                None,
+                "unsealed",
+                f"{len(late)} entries written more than "
+                f"{settings.AUDIT_SEAL_MAX_DELAY_SECONDS} s ago are not in the chain, "
+                f"the oldest id {late[0].pk} ({late[0].action}, {late[0].at})"
+                f"{detail}",
+            )
     return ChainReport(checked, None, legacy=legacy, checkpoints=len(marks))

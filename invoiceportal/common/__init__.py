@@ -1,0 +1,7 @@
+"""Common: the bottom layer, shared by every package.
+
+Owns error types and the API error format, money and 大写 amounts, tax IDs and other
+identifiers, CSV text, request-size and logging middleware, health checks, translation
+compiling, process helpers for the worker, site files.
+May import only Django and third-party libraries, never another package of the project.
+"""

@@ -4,6 +4,13 @@
 database and the task broker answer (readiness): 200 when both do, 503 with which one
 failed otherwise. Uploads are still accepted while the broker is down (their screening
 is queued again by the sweep), so a broker outage is reported, not hidden.
+
+The background worker's heartbeat (``invoiceportal.common.heartbeat``) is reported as
+``checks.worker`` (``ok``, ``age_seconds``, ``stale_after_seconds``, ``required``).
+A stale worker makes the node unready only with ``READYZ_REQUIRE_WORKER`` (a web node
+taken out of the load balancer does not bring the worker back, and uploads are still
+accepted); otherwise it is listed under ``warnings`` too. With tasks run inline
+(``Q_CLUSTER["sync"]``) no worker is needed: ``ok`` with ``"inline": true``.
 """
 
 from __future__ import annotations
@@ -12,10 +19,13 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from .heartbeat import heartbeat_age, worker_inline
 
 logger = logging.getLogger(__name__)
 
@@ -76,17 +86,55 @@ def readiness() -> dict[str, dict[str, object]]:
             logger.warning("Readiness: %s unavailable: %s", name, exc)
             results[name] = {"ok": False, "error": type(exc).__name__}
         results[name]["ms"] = round((time.monotonic() - started) * 1000, 1)
-    if not results["database"]["ok"]:
+    if results["database"]["ok"]:
+        results["worker"] = worker_check()
+    else:
         connection.close()  # the next request opens a fresh connection
+        results["worker"] = {
+            "ok": False,
+            "required": settings.READYZ_REQUIRE_WORKER,
+            "error": "database unavailable",
+        }
     return results
+
+
+def worker_check() -> dict[str, object]:
+    """The worker's heartbeat: fresh within ``WORKER_HEARTBEAT_STALE_SECONDS``."""
+    stale_after = settings.WORKER_HEARTBEAT_STALE_SECONDS
+    state: dict[str, object] = {
+        "required": settings.READYZ_REQUIRE_WORKER,
+        "stale_after_seconds": stale_after,
+    }
+    try:
+        age = heartbeat_age()
+    except Exception as exc:
+        logger.warning("Readiness: worker heartbeat unreadable: %s", exc)
+        return {"ok": False, **state, "error": type(exc).__name__}
+    state["age_seconds"] = None if age is None else round(age, 1)
+    if worker_inline():
+        return {"ok": True, **state, "inline": True}
+    return {"ok": age is not None and age <= stale_after, **state}
+
+
+def _worker_warning(worker: dict[str, object]) -> str | None:
+    if worker["ok"] or "age_seconds" not in worker:
+        return None
+    if worker["age_seconds"] is None:
+        return "worker heartbeat never seen: automatic checks are not running"
+    return (
+        f"worker heartbeat stale: last seen {worker['age_seconds']} s ago "
+        f"(limit {worker['stale_after_seconds']} s)"
+    )
 
 
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = readiness()
-    ready = all(c["ok"] for c in checks.values())
+    ready = all(c["ok"] for c in checks.values() if c.get("required", True))
     warnings = readiness_warnings() if checks["database"]["ok"] else {}
+    if worker_warning := _worker_warning(checks["worker"]):
+        warnings["worker"] = worker_warning
     return JsonResponse(
         {
             "status": "ready" if ready else "unavailable",

@@ -49,7 +49,7 @@ def client_address(request: HttpRequest) -> str:
     missing or malformed header, the answer is ``REMOTE_ADDR``.
     """
     remote = request.META.get("REMOTE_ADDR", "") or ""
-    count = int(getattr(settings, "PROXY_COUNT", 0) or 0)
+    count = settings.PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if count <= 0 or not forwarded:
         return remote

@@ -10,7 +10,6 @@ screening for after the commit. The invoice is fetched through the one scoping r
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -22,7 +21,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import Perm, user_can
+from accounts.models import User
+from accounts.roles import Perm, Role, user_can
+from accounts.selectors import users_with_role
 from invoiceportal.audit.services import audit_record
 from invoiceportal.common.errors import (
     ApplicationError,
@@ -31,12 +32,31 @@ from invoiceportal.common.errors import (
     PermissionDeniedError,
 )
 
+from .expedite import (
+    EXPEDITE_MESSAGES,
+    expedite_create,
+    expedite_is_pending,
+    expedite_latest,
+    expedite_request_problem,
+    expedite_transition,
+)
+from .extraction.dispatch import check_declared_type
+from .extraction.sniff import check_filename
+from .hooks import AnswerReceived, ExpediteApproved, run_event_hooks
 from .intake import (
     CONTENT_TYPES,
     SubmitResult,
     enqueue_processing,
+    invoice_fields_from,
     invoice_submit_file,
+    normalize_identifiers,
+    note_identifier_changes,
+    organization_live_copy,
+    read_document,
+    readings_from,
+    record_identity_collision,
     require_submitter,
+    store_lines,
     upload_limits,
 )
 from .lifecycle import invoice_transition, timeline_note
@@ -50,19 +70,14 @@ from .models import (
     InvoiceLine,
     TimelineEvent,
 )
+from .notify import notify_about_invoice
 from .selectors import invoice_get_for_user, parse_invoice_id
 from .separation import require_staff_separation
-from .status import DECIDED, OPEN, InvoiceStatus, Priority
+from .status import DECIDED, OPEN, InvoiceStatus, Priority, can_move
 
 # Timeline messages of the events these services write (rendered for the reader).
 ACTION_MESSAGES = {
-    "expedite_requested": _("Urgent handling requested: %(reason)s"),
-    "expedite_approved": _("Urgent handling approved: the invoice has top priority."),
-    "expedite_auto_approved": _(
-        "Urgent handling approved at once by your organization's rule: the invoice "
-        "has top priority."
-    ),
-    "expedite_declined": _("Urgent handling declined."),
+    **EXPEDITE_MESSAGES,
     "resubmitted": _("A corrected invoice was submitted as %(reference)s."),
     "corrected_file": _("You sent a corrected file: %(filename)s."),
 }
@@ -104,9 +119,7 @@ def _event(
 
 
 def _notify(**kwargs: Any) -> None:
-    from invoiceportal.notifications.services import notify
-
-    notify(**kwargs)
+    notify_about_invoice(**kwargs)
 
 
 # ------------------------------------------------------------------- withdraw
@@ -115,12 +128,14 @@ def _notify(**kwargs: Any) -> None:
 def invoice_withdraw(
     *, user: Any, invoice_id: uuid.UUID | str, reason: str = ""
 ) -> Invoice:
-    """Take an open invoice out of processing for good; its review task closes."""
+    """Take an open invoice out of processing for good. Its review task closes in
+    the same transaction (the reviews layer's transition hook), and a pending
+    urgent-handling request is closed."""
     require_submitter(user)
     reason = (reason or "").strip()[:1000]
     with transaction.atomic(durable=True):
         invoice = _lock_for_user(user, invoice_id)
-        if invoice.status not in OPEN:
+        if not can_move(invoice.status, InvoiceStatus.WITHDRAWN):
             raise InvoiceStateError(
                 _("This invoice is %(status)s already; it can no longer be withdrawn.")
                 % {"status": _status_label(invoice)},
@@ -133,12 +148,18 @@ def invoice_withdraw(
             code="withdrawn",
             note=reason,
         )
-        from reviews.queue.services import review_task_close_for_invoice
-
-        review_task_close_for_invoice(invoice=invoice, actor=user)
-        ExpediteRequest.objects.filter(
+        pending = ExpediteRequest.objects.select_for_update(of=("self",)).filter(
             invoice=invoice, state=ExpediteState.PENDING
-        ).update(state=ExpediteState.DECLINED, decided_at=timezone.now())
+        )
+        for request in pending:
+            expedite_transition(
+                request,
+                invoice=invoice,
+                to=ExpediteState.DECLINED,
+                actor=user,
+                code="expedite_closed",
+                record_decider=False,
+            )
     return invoice
 
 
@@ -155,10 +176,6 @@ class CorrectedFile:
 def _read_corrected(file: CorrectedFile) -> tuple[str, Any, str]:
     """Read the file like an upload (refusing unsafe or unreadable files) before any
     lock is taken: (format, extracted, safe filename)."""
-    from .extraction.dispatch import check_declared_type
-    from .extraction.sniff import check_filename
-    from .intake import read_document
-
     limits = upload_limits()
     safe_name = check_filename(
         file.filename or "upload", max_length=limits.max_filename_length
@@ -171,16 +188,6 @@ def _read_corrected(file: CorrectedFile) -> tuple[str, Any, str]:
 def _apply_corrected(
     invoice: Invoice, *, user: Any, fmt: str, extracted: Any, data: bytes, name: str
 ) -> Document:
-    from .intake import (
-        invoice_fields_from,
-        normalize_identifiers,
-        note_identifier_changes,
-        organization_live_copy,
-        readings_from,
-        record_identity_collision,
-        store_lines,
-    )
-
     cleaned = normalize_identifiers(extracted)
     fields = invoice_fields_from(extracted)
     new_identity = fields["identity"] != invoice.identity
@@ -237,6 +244,17 @@ def _apply_corrected(
     return document
 
 
+def _asker_id(invoice: Invoice) -> int | None:
+    """Who asked the pending question: the actor of the latest ``info_requested``
+    event (read from the invoice's own timeline)."""
+    return (
+        invoice.timeline.filter(code="info_requested")
+        .order_by("-at", "-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+
+
 def invoice_respond(
     *,
     user: Any,
@@ -257,9 +275,6 @@ def invoice_respond(
         )
     message = message[:4000]
     read = _read_corrected(file) if file is not None else None
-    from reviews.models import ReviewTask, TaskState
-    from reviews.queue.services import review_task_resume
-
     with transaction.atomic(durable=True):
         invoice = _lock_for_user(user, invoice_id)
         if invoice.status != InvoiceStatus.NEEDS_INFO:
@@ -268,11 +283,7 @@ def invoice_respond(
                 % {"status": _status_label(invoice)},
                 details={"status": invoice.status},
             )
-        asker_id = (
-            ReviewTask.objects.filter(invoice=invoice, state=TaskState.WAITING)
-            .values_list("decided_by_id", flat=True)
-            .first()
-        )
+        asker_id = _asker_id(invoice)
         document = None
         if read is not None:
             fmt, extracted, name = read
@@ -302,7 +313,8 @@ def invoice_respond(
             invoice_id_str = str(invoice.pk)
             transaction.on_commit(lambda: enqueue_processing(invoice_id_str))
         else:
-            review_task_resume(invoice=invoice, actor=user)
+            # Nothing to screen again: back to the reviewer's queue (reviews' hook).
+            run_event_hooks(AnswerReceived(invoice=invoice, actor=user))
         audit_record(
             actor=user,
             action="invoice.respond",
@@ -313,8 +325,6 @@ def invoice_respond(
             },
         )
         if asker_id:
-            from accounts.models import User
-
             _notify(
                 users=list(User.objects.filter(pk=asker_id)),
                 invoice=invoice,
@@ -337,14 +347,6 @@ def _auto_approves(invoice: Invoice) -> bool:
     )
 
 
-def _raise_open_task(invoice: Invoice, *, now: dt.datetime) -> None:
-    """The invoice's open review task (if any) becomes urgent. Inside the
-    transaction holding the invoice lock."""
-    from reviews.queue.services import review_task_reprioritize
-
-    review_task_reprioritize(invoice=invoice, priority=Priority.URGENT, now=now)
-
-
 def _approve(
     request: ExpediteRequest,
     invoice: Invoice,
@@ -353,30 +355,23 @@ def _approve(
     automatic: bool,
     note: str = "",
 ) -> None:
+    """The request is approved: the invoice becomes urgent, its open review task
+    too (the reviews layer's event hook), in the caller's transaction."""
     now = timezone.now()
-    request.state = ExpediteState.APPROVED
-    request.decided_by = actor if (actor is not None and not automatic) else None
-    request.decided_at = now
-    request.automatic = automatic
-    request.note = note
-    request.save(
-        update_fields=["state", "decided_by", "decided_at", "automatic", "note"]
-    )
     invoice.priority = Priority.URGENT
     invoice.expedite_reason = request.reason
     invoice.save(update_fields=["priority", "expedite_reason", "updated_at"])
-    _raise_open_task(invoice, now=now)
-    _event(
-        invoice,
-        "expedite_auto_approved" if automatic else "expedite_approved",
-        actor=None if automatic else actor,
-        note=note,
+    run_event_hooks(
+        ExpediteApproved(invoice=invoice, actor=actor, priority=Priority.URGENT, at=now)
     )
-    audit_record(
+    expedite_transition(
+        request,
+        invoice=invoice,
+        to=ExpediteState.APPROVED,
         actor=actor,
-        action="invoice.expedite_approved",
-        obj=invoice,
-        data={"request": request.pk, "automatic": automatic},
+        code="expedite_auto_approved" if automatic else "expedite_approved",
+        note=note,
+        automatic=automatic,
     )
 
 
@@ -395,41 +390,18 @@ def invoice_expedite_request(
     reason = reason[:1000]
     with transaction.atomic(durable=True):
         invoice = _lock_for_user(user, invoice_id)
-        if invoice.status not in OPEN:
+        problem = expedite_request_problem(invoice, latest=expedite_latest(invoice))
+        if problem is not None:
+            code, message = problem
             raise InvoiceStateError(
-                _("This invoice is %(status)s: there is nothing left to speed up.")
-                % {"status": _status_label(invoice)},
-                details={"status": invoice.status},
+                message, code=code, details={"status": invoice.status}
             )
-        if invoice.priority >= Priority.URGENT and invoice.expedite_reason:
-            raise InvoiceStateError(
-                _("This invoice already has urgent handling."),
-                code="already_urgent",
-            )
-        if ExpediteRequest.objects.filter(
-            invoice=invoice, state=ExpediteState.PENDING
-        ).exists():
-            raise InvoiceStateError(
-                _("Urgent handling was already asked for; a supervisor will answer."),
-                code="already_requested",
-            )
-        request = ExpediteRequest.objects.create(
-            invoice=invoice, requested_by=user, reason=reason
-        )
-        _event(invoice, "expedite_requested", actor=user, params={"reason": reason})
-        audit_record(
-            actor=user,
-            action="invoice.expedite_requested",
-            obj=invoice,
-            data={"request": request.pk},
-        )
+        request, _event_row = expedite_create(invoice=invoice, user=user, reason=reason)
         if _auto_approves(invoice):
             _approve(request, invoice, actor=user, automatic=True)
         else:
-            from reviews.queue.notify import supervisors
-
             _notify(
-                users=list(supervisors()),
+                users=list(users_with_role(Role.SUPERVISOR)),
                 invoice=invoice,
                 kind="expedite_requested",
                 context={"user": user.get_username(), "reason": reason},
@@ -460,7 +432,7 @@ def invoice_expedite_decide(
             .select_related("requested_by")
             .get(pk=request_id)
         )
-        if request.state != ExpediteState.PENDING:
+        if not expedite_is_pending(request):
             raise InvoiceStateError(
                 _("This request was already answered."), code="already_answered"
             )
@@ -472,17 +444,13 @@ def invoice_expedite_decide(
         if approve and invoice.status in OPEN:
             _approve(request, invoice, actor=actor, automatic=False, note=note)
         else:
-            request.state = ExpediteState.DECLINED
-            request.decided_by = actor
-            request.decided_at = timezone.now()
-            request.note = note
-            request.save(update_fields=["state", "decided_by", "decided_at", "note"])
-            _event(invoice, "expedite_declined", actor=actor, note=note)
-            audit_record(
+            expedite_transition(
+                request,
+                invoice=invoice,
+                to=ExpediteState.DECLINED,
                 actor=actor,
-                action="invoice.expedite_declined",
-                obj=invoice,
-                data={"request": request.pk},
+                code="expedite_declined",
+                note=note,
             )
         _notify(
             users=[request.requested_by],

@@ -6,3 +6,8 @@ class InvoicesConfig(AppConfig):
     name = "invoiceportal.invoices"
     label = "invoices"
     verbose_name = _("Invoices")
+
+    def ready(self) -> None:
+        from .notify import register_notification_sources
+
+        register_notification_sources()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -143,6 +146,61 @@ class ManualInvoiceForm(forms.Form):
         return data
 
 
+# VAT rates and levy rates used in China, in percent (/work/shared/domain/einvoice.md
+# section 5): 13/9/6/0 since 2019-04-01, 16/10 until 2019-03-31, 17/11 before
+# 2018-05-01; 5, 3, 2, 1.5 and 1 for small-scale taxpayers and simplified methods.
+CHINA_RATES_PERCENT = frozenset(
+    Decimal(p)
+    for p in ("0", "1", "1.5", "2", "3", "5", "6", "9", "10", "11", "13", "16", "17")
+)
+EXEMPT_RATES = frozenset({"免税", "不征税", "***", "exempt"})
+
+
+class TaxRateField(forms.CharField):
+    """A tax rate as people write it: "6", "6 %", "6%", "6％" and "0.06" all mean
+    6 % (a bare number of 1 or more is a percentage, below 1 a fraction). Cleans to
+    the fraction (``Decimal("0.06")``), None when blank or exempt; refuses negative
+    rates, rates above 100 % and rates not used in China, with the rates it takes."""
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = (super().to_python(value) or "").strip()
+        if not text or text.lower() in EXEMPT_RATES:
+            return None
+        raw = text.replace("％", "%").replace(" ", "")
+        percent = raw.endswith("%")
+        try:
+            number = Decimal(raw.rstrip("%"))
+        except InvalidOperation:
+            raise forms.ValidationError(
+                _("Write the tax rate as a number, such as 13 or 13 %."),
+                code="invalid",
+            ) from None
+        if not number.is_finite():
+            raise forms.ValidationError(
+                _("Write the tax rate as a number, such as 13 or 13 %."),
+                code="invalid",
+            )
+        in_percent = number if percent or number >= 1 else number * 100
+        if in_percent < 0 or in_percent > 100:
+            raise forms.ValidationError(
+                _("A tax rate is between 0 %% and 100 %%; %(value)s is not possible.")
+                % {"value": text},
+                code="out_of_range",
+            )
+        if in_percent.normalize() not in CHINA_RATES_PERCENT:
+            raise forms.ValidationError(
+                _("%(value)s is not a tax rate used in China. Rates in use: %(rates)s.")
+                % {
+                    "value": text,
+                    "rates": ", ".join(
+                        f"{r.normalize():f} %" for r in sorted(CHINA_RATES_PERCENT)
+                    ),
+                },
+                code="not_a_china_rate",
+            )
+        return (in_percent / 100).normalize() if in_percent else Decimal("0")
+
+
 class ManualLineForm(forms.Form):
     name = forms.CharField(label=_("Item"), max_length=200)
     quantity = forms.DecimalField(
@@ -152,12 +210,10 @@ class ManualLineForm(forms.Form):
         label=_("Unit price"), max_digits=24, decimal_places=8, required=False
     )
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
-    tax_rate = forms.DecimalField(
+    tax_rate = TaxRateField(
         label=_("Tax rate"),
-        max_digits=5,
-        decimal_places=4,
         required=False,
-        help_text=_("As a fraction: 0.13 for 13 %."),
+        help_text=_("As printed: 13 %, 13 or 0.13; blank when exempt."),
     )
     tax_amount = forms.DecimalField(
         label=_("Tax"), max_digits=14, decimal_places=2, required=False

@@ -11,14 +11,16 @@ import dataclasses
 import hashlib
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.db.models import F
+from django.db.models.functions import Length
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -128,14 +130,61 @@ def require_submitter(user: Any) -> None:
         )
 
 
+REFERENCE_SEQUENCE = "invoice_reference_{year}"
+
+
 def _next_reference() -> str:
+    """The next reference of the year (INV-2026-000123), taken before the invoice's
+    transaction opens so that no upload waits on another's. PostgreSQL: one SEQUENCE
+    per year, created on first use (numbers are unique and never reused; a
+    rolled-back upload leaves a gap). Elsewhere (SQLite, whose writers are
+    serialised anyway): the ReferenceCounter row in a short transaction of its own."""
     year = timezone.localdate().year
-    counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(
-        year=year
+    if connection.vendor == "postgresql":
+        try:
+            number = _sequence_next(year)
+        except ProgrammingError:  # the year's first reference: no sequence yet
+            _create_sequence(year)
+            number = _sequence_next(year)
+        return f"INV-{year}-{number:06d}"
+    with transaction.atomic():
+        ReferenceCounter.objects.select_for_update().get_or_create(year=year)
+        ReferenceCounter.objects.filter(pk=year).update(last=F("last") + 1)
+        last = ReferenceCounter.objects.get(pk=year).last
+    return f"INV-{year}-{last:06d}"
+
+
+def _sequence_next(year: int) -> int:
+    with transaction.atomic(), connection.cursor() as cursor:  # a savepoint if nested
+        cursor.execute("SELECT nextval(%s)", [REFERENCE_SEQUENCE.format(year=year)])
+        return int(cursor.fetchone()[0])
+
+
+def _create_sequence(year: int) -> None:
+    """CREATE SEQUENCE IF NOT EXISTS (no row lock), starting after every reference
+    already issued that year (by the ReferenceCounter of before, or stored)."""
+    prefix = f"INV-{year}-"
+    latest = (
+        Invoice.objects.filter(reference__startswith=prefix)
+        .order_by(Length("reference").desc(), "-reference")
+        .values_list("reference", flat=True)
+        .first()
     )
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"INV-{year}-{counter.last:06d}"
+    issued = latest[len(prefix) :] if latest else ""
+    counter = ReferenceCounter.objects.filter(year=year).first()
+    start = (
+        max(
+            int(issued) if issued.isdigit() else 0,
+            counter.last if counter else 0,
+        )
+        + 1
+    )
+    name = connection.ops.quote_name(REFERENCE_SEQUENCE.format(year=year))
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start:d}")
+    except (IntegrityError, ProgrammingError):
+        pass  # two processes created it at the same moment: the other one won
 
 
 def identity_of(extracted: ExtractedInvoice) -> str:
@@ -489,9 +538,74 @@ def _store(
     fingerprint: str = "",
 ) -> Invoice:
     changes = identifier_changes or []
+    invoice_id = uuid.uuid4()
+    reference = _next_reference()
+    # The file first, through the storage API (a local disk or an object store),
+    # before the transaction opens: no row lock is held while it is written. If the
+    # transaction then fails, the file is deleted again.
+    stored_name = _save_document_file(f"{invoice_id}.{fmt}", data) if data else None
+    try:
+        return _store_rows(
+            invoice_id=invoice_id,
+            reference=reference,
+            stored_name=stored_name,
+            user=user,
+            extracted=extracted,
+            fmt=fmt,
+            data=data,
+            filename=filename,
+            sha256=sha256,
+            idempotency_key=idempotency_key,
+            resubmission_of=resubmission_of,
+            pending=pending,
+            changes=changes,
+            fingerprint=fingerprint,
+        )
+    except BaseException:
+        if stored_name:
+            _delete_document_file(stored_name)
+        raise
+
+
+def _document_storage() -> Any:
+    return Document._meta.get_field("file").storage
+
+
+def _save_document_file(name: str, data: bytes) -> str:
+    field = Document._meta.get_field("file")
+    return _document_storage().save(
+        field.generate_filename(None, name), ContentFile(data)
+    )
+
+
+def _delete_document_file(name: str) -> None:
+    try:
+        _document_storage().delete(name)
+    except Exception:  # the store is down: an orphan file, not a lost upload
+        logger.exception("Could not delete the orphan document %s", name)
+
+
+def _store_rows(
+    *,
+    invoice_id: uuid.UUID,
+    reference: str,
+    stored_name: str | None,
+    user: Any,
+    extracted: ExtractedInvoice,
+    fmt: str,
+    data: bytes | None,
+    filename: str,
+    sha256: str,
+    idempotency_key: str,
+    resubmission_of: Invoice | None,
+    pending: bool,
+    changes: list[IdentifierChange],
+    fingerprint: str,
+) -> Invoice:
     with transaction.atomic(durable=True):
         invoice = Invoice.objects.create(
-            reference=_next_reference(),
+            id=invoice_id,
+            reference=reference,
             organization_id=user.organization_id,
             submitted_by=user,
             status=InvoiceStatus.RECEIVED,
@@ -512,7 +626,7 @@ def _store(
                 extractor=PENDING if pending else fmt,
                 field_readings=readings_from(extracted),
             )
-            document.file.save(f"{invoice.id}.{fmt}", ContentFile(data), save=False)
+            document.file.name = stored_name
             document.save()
         TimelineEvent.objects.create(
             invoice=invoice,

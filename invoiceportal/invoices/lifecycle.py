@@ -6,6 +6,7 @@ transition table, saves, and writes the timeline event and the audit entry with 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +19,7 @@ from invoiceportal.common.errors import ConflictError
 
 from .hooks import InvoiceChange, run_transition_hooks
 from .models import Invoice, TimelineEvent
+from .notify import notify_for_timeline_event
 from .status import ALLOWED_TRANSITIONS, TERMINAL, InvoiceStatus
 
 # Timeline messages by code, rendered in the reader's language.
@@ -57,10 +59,14 @@ def register_timeline_messages(messages: dict[str, Any]) -> None:
         TIMELINE_MESSAGES.setdefault(code, template)
 
 
-def timeline_message(event: TimelineEvent) -> str:
+def timeline_message(
+    event: TimelineEvent, messages: Mapping[str, Any] | None = None
+) -> str:
     """The event's message in the reader's language. A parameter stored in both
-    languages (``reasons`` and ``reasons_en``) is shown in the reader's."""
-    template = TIMELINE_MESSAGES.get(event.code)
+    languages (``reasons`` and ``reasons_en``) is shown in the reader's.
+    ``messages``: the catalogue to read, by default this app's codes; a higher layer
+    passes ``ChainMap(its_codes, TIMELINE_MESSAGES)``."""
+    template = (TIMELINE_MESSAGES if messages is None else messages).get(event.code)
     if template is None:
         return event.code
     params = dict(event.params or {})
@@ -142,8 +148,6 @@ def invoice_transition(
         visible_to_submitter=visible_to_submitter,
     )
     # Tell the submitter in the same transaction (in-app now, email after commit).
-    from invoiceportal.notifications.services import notify_for_timeline_event
-
     notify_for_timeline_event(event, new=True)
     audit_record(
         actor=actor,

@@ -80,6 +80,9 @@ class Invoice(models.Model):
     qr_payload = models.CharField(_("QR payload"), max_length=300, blank=True)
     # Special-business data (toll, rail, air): see ExtractedInvoice.extras.
     extras = models.JSONField(_("special business data"), default=dict, blank=True)
+    # Fields a reviewer corrected on the workbench: {field: {"at", "by", "original"}}
+    # (reviews.workbench.services.invoice_field_correct; the audit log has the rest).
+    corrected_fields = models.JSONField(_("corrected fields"), default=dict, blank=True)
     decision_source = models.CharField(
         _("decided by"), max_length=16, choices=DecisionSource.choices, blank=True
     )

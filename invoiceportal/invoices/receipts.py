@@ -2,8 +2,10 @@
 its reasons, who decided (a reviewer or the automatic checks), when, and the audit
 hash that anchors the decision in the hash-chained audit log.
 
-Drawn with reportlab; Chinese text uses the built-in CID font STSong-Light (no font
-file needed).
+Drawn with reportlab in an embedded CJK TrueType subset (``receipt_font``; the
+non-embedded CID font STSong-Light only when no source font is installed). Times
+are Beijing time, labelled in both languages. A QR code opens the invoice page
+(``PORTAL_BASE_URL``; the reader signs in) and carries the decision's audit hash.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +23,9 @@ from invoiceportal.audit.models import AuditEntry
 from invoiceportal.common.errors import ConflictError
 
 from .models import Invoice
+from .receipt_font import receipt_font
 from .status import DECIDED, DecisionSource, InvoiceStatus
+from .templatetags.invoice_display import money
 
 FONT = "STSong-Light"
 
@@ -71,13 +77,44 @@ def decision_record(invoice: Invoice) -> DecisionRecord:
     )
 
 
+# Not "CST" (also US Central and Cuba): the zone in both languages with its offset.
+TIME_LABEL = "北京时间 / China Standard Time (UTC+8)"
+
+
 def _local(moment: Any) -> str:
     if moment is None:
         return "—"
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _wrap(text: str, width: float, size: float) -> list[str]:
+def receipt_link(invoice: Invoice, record: DecisionRecord) -> str:
+    """What the receipt's QR code holds: the invoice page on the portal's address,
+    with the decision's audit hash (the page ignores it; a reader compares it)."""
+    path = reverse("invoices:detail", args=[invoice.pk])
+    url = settings.PORTAL_BASE_URL.rstrip("/") + path
+    return f"{url}?audit={record.audit_hash}" if record.audit_hash else url
+
+
+def _draw_qr(pdf: Any, data: str, x: float, y: float, size: float) -> None:
+    """``data`` as a QR code, drawn as vector squares at (x, y) bottom-left."""
+    import segno
+
+    code = segno.make_qr(data, error="m")
+    matrix = [list(row) for row in code.matrix]
+    border = 4
+    modules = len(matrix) + 2 * border
+    cell = size / modules
+    pdf.setFillColorRGB(1, 1, 1)
+    pdf.rect(x, y, size, size, stroke=0, fill=1)
+    pdf.setFillColorRGB(0, 0, 0)
+    for r, row in enumerate(matrix):
+        for c, dark in enumerate(row):
+            if dark:
+                top = y + size - (r + border + 1) * cell
+                pdf.rect(x + (c + border) * cell, top, cell, cell, stroke=0, fill=1)
+
+
+def _wrap(text: str, width: float, size: float, font: str = FONT) -> list[str]:
     """Break text to fit ``width`` points (character by character: Chinese has no
     spaces)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -86,7 +123,7 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
     for paragraph in (text or "").splitlines() or [""]:
         current = ""
         for char in paragraph:
-            if stringWidth(current + char, FONT, size) > width:
+            if stringWidth(current + char, font, size) > width:
                 lines.append(current)
                 current = char
             else:
@@ -95,8 +132,51 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
     return lines
 
 
+def _sections(invoice: Invoice, record: DecisionRecord) -> list[tuple[str, list]]:
+    return [
+        (
+            _("Invoice"),
+            [
+                (_("Reference"), invoice.reference),
+                (_("Kind"), invoice.get_kind_display()),
+                (_("Invoice code"), invoice.code),
+                (_("Invoice number"), invoice.number),
+                (
+                    _("Issue date"),
+                    invoice.issue_date and invoice.issue_date.isoformat(),
+                ),
+                (_("Seller"), f"{invoice.seller_name} {invoice.seller_tax_id}".strip()),
+                (_("Buyer"), f"{invoice.buyer_name} {invoice.buyer_tax_id}".strip()),
+                (_("Amount excluding tax"), money(invoice.amount)),
+                (_("Tax"), money(invoice.tax_amount)),
+                (_("Total"), money(invoice.total_amount)),
+                (_("Organization"), invoice.organization.name),
+            ],
+        ),
+        (
+            _("Decision"),
+            [
+                (_("Decision"), record.status),
+                (_("Decided by"), record.decided_by),
+                (_("Reasons"), record.reason or _("None given")),
+                (_("Submitted"), _local(invoice.submitted_at)),
+                (_("Decided"), _local(record.decided_at)),
+                (_("Time zone"), TIME_LABEL),
+            ],
+        ),
+        (
+            _("Audit"),
+            [
+                (_("Audit entry"), record.audit_seq),
+                (_("Audit hash (SHA-256)"), record.audit_hash),
+                (_("Issued"), _local(timezone.now())),
+            ],
+        ),
+    ]
+
+
 def receipt_pdf(invoice: Invoice) -> bytes:
-    """The receipt of a decided invoice, as PDF bytes."""
+    """The receipt of a decided invoice, as PDF bytes, its font embedded."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
@@ -104,79 +184,66 @@ def receipt_pdf(invoice: Invoice) -> bytes:
     from reportlab.pdfgen import canvas
 
     record = decision_record(invoice)
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    sections = _sections(invoice, record)
+    title, portal = _("Decision receipt"), _("Invoice review portal")
+    footnote = _(
+        "The audit hash identifies the decision in the portal's hash-chained "
+        "audit log; an administrator can verify the chain at any time."
+    )
+    qr_caption = _("Scan to open the invoice page (sign in first)")
+    texts = [title, portal, footnote, qr_caption, invoice.reference]
+    for heading_text, rows in sections:
+        texts.append(heading_text)
+        texts += [f"{label}{'' if value is None else value}" for label, value in rows]
+    font = receipt_font("".join(texts))
+    if font is None:
+        font = FONT
+        if FONT not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
-    pdf.setTitle(f"{invoice.reference} {_('Decision receipt')}")
-    pdf.setAuthor(_("Invoice review portal"))
+    pdf.setTitle(f"{invoice.reference} {title}")
+    pdf.setAuthor(portal)
     width, height = A4
     left, y = 20 * mm, height - 25 * mm
     label_w = 45 * mm
     value_w = width - left * 2 - label_w
 
-    pdf.setFont(FONT, 16)
-    pdf.drawString(left, y, _("Decision receipt"))
+    pdf.setFont(font, 16)
+    pdf.drawString(left, y, title)
     y -= 8 * mm
-    pdf.setFont(FONT, 10)
-    pdf.drawString(left, y, _("Invoice review portal"))
+    pdf.setFont(font, 10)
+    pdf.drawString(left, y, portal)
     y -= 10 * mm
 
-    def row(label: str, value: Any) -> None:
-        nonlocal y
-        text = "—" if value in (None, "") else str(value)
-        pdf.setFont(FONT, 10)
-        pdf.drawString(left, y, label)
-        for line in _wrap(text, value_w, 10):
-            pdf.drawString(left + label_w, y, line)
-            y -= 5.5 * mm
-        y -= 1 * mm
-
-    def heading(text: str) -> None:
-        nonlocal y
+    for heading_text, rows in sections:
         y -= 3 * mm
-        pdf.setFont(FONT, 12)
-        pdf.drawString(left, y, text)
+        pdf.setFont(font, 12)
+        pdf.drawString(left, y, heading_text)
         y -= 2 * mm
         pdf.line(left, y, width - left, y)
         y -= 6 * mm
-
-    heading(_("Invoice"))
-    row(_("Reference"), invoice.reference)
-    row(_("Kind"), invoice.get_kind_display())
-    row(_("Invoice code"), invoice.code)
-    row(_("Invoice number"), invoice.number)
-    row(_("Issue date"), invoice.issue_date and invoice.issue_date.isoformat())
-    row(_("Seller"), f"{invoice.seller_name} {invoice.seller_tax_id}".strip())
-    row(_("Buyer"), f"{invoice.buyer_name} {invoice.buyer_tax_id}".strip())
-    row(_("Amount excluding tax"), invoice.amount)
-    row(_("Tax"), invoice.tax_amount)
-    row(_("Total"), invoice.total_amount)
-    row(_("Organization"), invoice.organization.name)
-
-    heading(_("Decision"))
-    row(_("Decision"), record.status)
-    row(_("Decided by"), record.decided_by)
-    row(_("Reasons"), record.reason or _("None given"))
-    row(_("Submitted"), _local(invoice.submitted_at))
-    row(_("Decided"), _local(record.decided_at))
-
-    heading(_("Audit"))
-    row(_("Audit entry"), record.audit_seq)
-    row(_("Audit hash (SHA-256)"), record.audit_hash)
-    row(_("Issued"), _local(timezone.now()))
+        for label, value in rows:
+            text = "—" if value in (None, "") else str(value)
+            pdf.setFont(font, 10)
+            pdf.drawString(left, y, label)
+            for line in _wrap(text, value_w, 10, font):
+                pdf.drawString(left + label_w, y, line)
+                y -= 5.5 * mm
+            y -= 1 * mm
     y -= 4 * mm
-    pdf.setFont(FONT, 8)
-    for line in _wrap(
-        _(
-            "The audit hash identifies the decision in the portal's hash-chained "
-            "audit log; an administrator can verify the chain at any time."
-        ),
-        width - 2 * left,
-        8,
-    ):
+    pdf.setFont(font, 8)
+    for line in _wrap(footnote, width - 2 * left, 8, font):
         pdf.drawString(left, y, line)
         y -= 4 * mm
+    qr_size = 32 * mm
+    _draw_qr(
+        pdf, receipt_link(invoice, record), width - left - qr_size, 15 * mm, qr_size
+    )
+    pdf.setFont(font, 8)
+    pdf.drawRightString(
+        width - left - qr_size - 3 * mm, 15 * mm + qr_size / 2, qr_caption
+    )
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

@@ -26,6 +26,13 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.WITHDRAWN: frozenset(),
 }
 
+
+def can_move(status: str, to: str) -> bool:
+    """Whether the transition table allows ``status -> to`` (the services check it
+    before acting, the pages show their buttons from it)."""
+    return to in ALLOWED_TRANSITIONS[InvoiceStatus(status)]
+
+
 TERMINAL = frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN})
 # Still being processed: the submitter can withdraw it or ask for urgent handling.
 OPEN = frozenset({S.RECEIVED, S.SCREENING, S.IN_REVIEW, S.NEEDS_INFO})

@@ -5,9 +5,9 @@ from .models import Notification, NotificationPreference
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "invoice", "kind", "channel", "sent_at", "read_at"]
+    list_display = ["id", "user", "subject", "kind", "channel", "sent_at", "read_at"]
     list_filter = ["kind", "channel"]
-    raw_id_fields = ["user", "invoice", "source_event"]
+    raw_id_fields = ["user"]
     readonly_fields = [f.name for f in Notification._meta.fields]
 
     # Notifications are written by the services only: nothing to add or edit here

@@ -1,4 +1,8 @@
-"""What a notification says, rendered in its reader's language."""
+"""What a notification says, rendered in its reader's language, and where it links.
+
+A context value is a string or a ``{language: text}`` dict (the notifying layer stores
+labels in every language; the reader's is picked when rendering).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
-from invoiceportal.invoices.status import InvoiceStatus
 
 from .models import Kind, Notification
 
@@ -33,6 +37,14 @@ TITLES = {
         "Urgent handling of invoice %(reference)s: %(state)s"
     ),
     Kind.INFO_PROVIDED: gettext_lazy("Invoice %(reference)s: the submitter answered"),
+    Kind.TASK_AT_RISK: gettext_lazy(
+        "Review of invoice %(reference)s may miss its deadline"
+    ),
+    Kind.TASK_BREACHED: gettext_lazy(
+        "Review of invoice %(reference)s missed its deadline"
+    ),
+    Kind.TASK_ASSIGNED: gettext_lazy("Review of invoice %(reference)s assigned to you"),
+    Kind.WEBHOOK_PAUSED: gettext_lazy("Webhook endpoint paused: %(url)s"),
 }
 
 BODIES = {
@@ -59,6 +71,22 @@ BODIES = {
     Kind.INFO_PROVIDED: gettext_lazy(
         "The submitter answered the question; the invoice is back in review."
     ),
+    Kind.TASK_AT_RISK: gettext_lazy(
+        "The review is due %(due)s and most of its time is used. Open the task to "
+        "assign it or raise its priority."
+    ),
+    Kind.TASK_BREACHED: gettext_lazy(
+        "The review was due %(due)s. Its priority has been raised; open the task to "
+        "reassign it."
+    ),
+    Kind.TASK_ASSIGNED: gettext_lazy(
+        "%(by)s assigned you the review of invoice %(reference)s, due %(due)s."
+    ),
+    Kind.WEBHOOK_PAUSED: gettext_lazy(
+        "Deliveries to %(url)s failed for %(hours)s hours: the endpoint is paused and "
+        "keeps its events. Fix the receiver, then resume it on the delivery log. "
+        "Last error: %(reason)s"
+    ),
 }
 
 EXPEDITE_STATES = {
@@ -67,16 +95,40 @@ EXPEDITE_STATES = {
 }
 
 
+# Context values that are data (written by people or read from the invoice), not
+# interface text: the HTML body marks them ``translate="no"``.
+DATA_KEYS = frozenset({"seller", "reason", "question", "user", "note", "by", "url"})
+
+
 @dataclass(frozen=True)
 class Rendered:
     title: str
     body: str
     url: str
+    body_html: str = ""  # the body as HTML, data marked translate="no"
+
+
+def localized(value: Any, language: str | None = None) -> str:
+    """A context value in ``language`` (default: the active one): a plain value as
+    it is, a ``{language: text}`` dict in the closest language it has."""
+    if not isinstance(value, dict):
+        return "" if value is None else str(value)
+    if not value:
+        return ""
+    language = (language or translation.get_language() or "").lower()
+    for key in (language, language.split("-")[0], settings.LANGUAGE_CODE):
+        if key in value:
+            return str(value[key])
+    for key, text in value.items():
+        if key.split("-")[0] == language.split("-")[0]:
+            return str(text)
+    return str(next(iter(value.values())))
 
 
 def _values(notification: Notification) -> dict[str, Any]:
-    context = dict(notification.context or {})
-    invoice = notification.invoice
+    context = {
+        key: localized(value) for key, value in (notification.context or {}).items()
+    }
     values: dict[str, Any] = {
         "reference": context.get("reference", ""),
         "seller": context.get("seller", "") or "—",
@@ -86,25 +138,35 @@ def _values(notification: Notification) -> dict[str, Any]:
         "due": context.get("due", "") or "—",
         "user": context.get("user", ""),
         "note": context.get("note", ""),
-        "state": "",
-        "status": "",
+        "by": context.get("by", ""),
+        "url": context.get("url", ""),
+        "hours": context.get("hours", ""),
+        "status": context.get("status", ""),
     }
-    if invoice is not None and not values["reference"]:
-        values["reference"] = invoice.reference
-    status = context.get("status", "")
-    if status in InvoiceStatus.values:
-        values["status"] = str(InvoiceStatus(status).label)
     state = context.get("state", "")
     values["state"] = str(EXPEDITE_STATES.get(state, state))
-    if notification.kind == Kind.DECIDED and values["reason"]:
-        values["reason"] = _("Reason: %(reason)s") % {"reason": values["reason"]}
     return values
 
 
-def invoice_path(notification: Notification) -> str:
-    if notification.invoice_id is None:
-        return reverse("notifications:centre")
-    return reverse("invoices:detail", args=[notification.invoice_id])
+def _with_reason(kind: str, values: dict[str, Any], wrap: Any = str) -> dict:
+    """``values`` with a decision's reason introduced ("Reason: ..."), each data
+    value passed through ``wrap`` first."""
+    out = {k: (wrap(v) if k in DATA_KEYS and v else v) for k, v in values.items()}
+    if kind == Kind.DECIDED and values["reason"]:
+        label = _("Reason: %(reason)s")
+        if wrap is not str:
+            label = conditional_escape(label)
+        out["reason"] = label % {"reason": out["reason"]}
+    return out
+
+
+def _data_span(value: Any) -> str:
+    return format_html('<span translate="no">{}</span>', value)
+
+
+def link_of(notification: Notification) -> str:
+    """The page the reader opens: the notification's link, else the centre."""
+    return notification.link or reverse("notifications:centre")
 
 
 def render(notification: Notification, *, language: str | None = None) -> Rendered:
@@ -112,11 +174,18 @@ def render(notification: Notification, *, language: str | None = None) -> Render
     with translation.override(language or translation.get_language()):
         values = _values(notification)
         kind = Kind(notification.kind)
-        title = str(TITLES[kind]) % values
-        body = (str(BODIES[kind]) % values).strip()
-    return Rendered(title=title, body=body, url=invoice_path(notification))
+        title = str(TITLES[kind]) % _with_reason(kind, values)
+        body = (str(BODIES[kind]) % _with_reason(kind, values)).strip()
+        escaped = {k: conditional_escape(v) for k, v in values.items()}
+        html = conditional_escape(str(BODIES[kind])) % _with_reason(
+            kind, escaped, _data_span
+        )
+        body_html = mark_safe(html.strip())  # noqa: S308 - every part is escaped
+    return Rendered(
+        title=title, body=body, url=link_of(notification), body_html=body_html
+    )
 
 
 def absolute_url(path: str) -> str:
-    base = getattr(settings, "PORTAL_BASE_URL", "") or "http://localhost:8000"
-    return base.rstrip("/") + path
+    """``path`` on the portal's configured address (``PORTAL_BASE_URL``)."""
+    return settings.PORTAL_BASE_URL.rstrip("/") + path

@@ -1,4 +1,9 @@
-"""In-app, email and SMS notifications, and what each user wants by email or SMS."""
+"""In-app, email and SMS notifications, and what each user wants by email or SMS.
+
+A notification knows its reader, its kind, its message context and the link the reader
+opens; what it is about is an opaque ``subject`` key ("invoice:<hex>"), set by the layer
+that notifies (invoices) and used only to group, scope and mark rows read.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,12 @@ class Kind(models.TextChoices):
     EXPEDITE_REQUESTED = "expedite_requested", _("Urgent handling requested")
     EXPEDITE_DECIDED = "expedite_decided", _("Urgent handling answered")
     INFO_PROVIDED = "info_provided", _("Submitter answered")
+    # Written for reviewers and supervisors (never sent to a submitter).
+    TASK_AT_RISK = "task_at_risk", _("Review deadline at risk")
+    TASK_BREACHED = "task_breached", _("Review deadline missed")
+    TASK_ASSIGNED = "task_assigned", _("Review task assigned")
+    # Written for administrators (webhooks app).
+    WEBHOOK_PAUSED = "webhook_paused", _("Webhook endpoint paused")
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -39,27 +50,19 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
-    invoice = models.ForeignKey(
-        "invoices.Invoice",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="notifications",
-    )
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     channel = models.CharField(
         _("channel"), max_length=8, choices=Channel.choices, default=Channel.IN_APP
     )
     context = models.JSONField(default=dict, blank=True)
-    # The timeline event this notification reports, when it reports one: the same
-    # event never notifies the same user twice on a channel.
-    source_event = models.ForeignKey(
-        "invoices.TimelineEvent",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    # What the notification is about, as an opaque key of the notifying layer
+    # ("invoice:<hex>"): groups rows, scopes the centre, marks a subject's rows read.
+    subject = models.CharField(_("subject"), max_length=64, blank=True, default="")
+    # The page the reader opens (a path, made absolute for email and SMS).
+    link = models.CharField(_("link"), max_length=300, blank=True, default="")
+    # The event this notification reports ("timeline:<id>"), when it reports one:
+    # the same event never notifies the same user twice on a channel.
+    source = models.CharField(_("source"), max_length=64, blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
@@ -74,9 +77,9 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
         constraints = [
             models.UniqueConstraint(
-                fields=["source_event", "user", "channel"],
-                condition=Q(source_event__isnull=False),
-                name="one_notification_per_event_user_channel",
+                fields=["source", "user", "channel"],
+                condition=~Q(source=""),
+                name="one_notification_per_source_user_channel",
             )
         ]
         indexes = [
@@ -94,6 +97,11 @@ class Notification(models.Model):
                 fields=["created_at"],
                 condition=Q(sent_at__isnull=True) & ~Q(channel="in_app"),
                 name="notification_undelivered",
+            ),
+            models.Index(
+                fields=["user", "subject"],
+                condition=Q(channel="in_app", read_at__isnull=True),
+                name="notification_unread_subject",
             ),
         ]
 
@@ -136,7 +144,11 @@ class NotificationPreference(models.Model):
         return str(self.user_id)
 
 
-class TimelineCursor(models.Model):
-    """How far the catch-up sweep has read the invoices' timeline (one row)."""
+class SweepCursor(models.Model):
+    """How far a catch-up sweep has read its source (one row per sweep name)."""
 
-    last_event_id = models.BigIntegerField(default=0)
+    name = models.CharField(max_length=64, unique=True)
+    position = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.position}"

@@ -1,25 +1,21 @@
-"""Reads of the notification centre: one user's own rows, about invoices they may
-still see (the invoices' one scoping rule)."""
+"""Reads of the notification centre: one user's own rows, about subjects they may
+still see (each subject prefix's scope, registered by the layer that owns it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
-from invoiceportal.invoices.models import Invoice
+from django.db.models import QuerySet
 
 from .models import Channel, Notification
+from .services import subject_scope_filter
 
 UNREAD_BADGE_CAP = 99
 
 
-def notifications_for_user(*, user: Any):
-    visible = Invoice.objects.visible_to(user).values("pk")
-    return (
-        Notification.objects.filter(user_id=user.pk, channel=Channel.IN_APP)
-        .filter(Q(invoice__isnull=True) | Q(invoice__in=visible))
-        .select_related("invoice")
+def notifications_for_user(*, user: Any) -> QuerySet[Notification]:
+    return Notification.objects.filter(user_id=user.pk, channel=Channel.IN_APP).filter(
+        subject_scope_filter(user)
     )
 
 

@@ -5,23 +5,29 @@ commit with the change, and email and SMS delivery is queued only once it has
 committed (``transaction.on_commit`` + a django-q2 task per message, retried on
 failure). Nothing is sent from the request.
 
-Invoice events reach users two ways, with the same result:
-- ``notify_for_timeline_event(event)``, called in the transaction that wrote the
-  timeline event (instant);
-- ``notifications_catch_up()``, scheduled every minute, for the events nobody
-  notified directly. A timeline event notifies a user at most once per channel (a
-  unique constraint), so both together never send twice.
+This layer knows recipients, kinds, message context and links, nothing about what a
+notification is about: a higher layer passes an opaque ``subject`` key and the
+``link`` its reader can open (``invoiceportal.invoices.notify`` does it for invoices).
+Higher layers plug in through two registries, from their ``AppConfig.ready``:
+- ``register_catch_up(name, sweep)``: ``notifications_catch_up()`` (scheduled every
+  minute) runs each sweep, which notifies the events nobody notified directly and
+  keeps its position in a ``SweepCursor`` row;
+- ``register_subject_scope(prefix, scope)``: which subjects of that prefix a reader
+  may still see (the notification centre hides the others).
+A ``source`` key notifies a user at most once per channel (a unique constraint), so
+a direct notification and a sweep together never send twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from invoiceportal.audit.services import audit_record
@@ -32,7 +38,7 @@ from .models import (
     Kind,
     Notification,
     NotificationPreference,
-    TimelineCursor,
+    SweepCursor,
 )
 from .sms import get_sms_backend
 
@@ -40,11 +46,13 @@ logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "invoiceportal.notifications.tasks.deliver_notification"
 MAX_ATTEMPTS = 5
-CATCH_UP_DELAY = dt.timedelta(minutes=1)
 CATCH_UP_LIMIT = 500
 
 # Names other apps use for the same kinds.
-ALIASES = {"sla_warning": Kind.SLA_AT_RISK, "sla_breach": Kind.SLA_BREACHED}
+ALIASES = {
+    "sla_warning": Kind.SLA_AT_RISK,
+    "sla_breach": Kind.SLA_BREACHED,
+}
 
 # The preference that decides email and SMS for a kind (None: in-app only).
 CATEGORY = {
@@ -52,6 +60,8 @@ CATEGORY = {
     Kind.INFO_REQUESTED: "info_requested",
     Kind.SLA_AT_RISK: "sla_at_risk",
     Kind.SLA_BREACHED: "sla_at_risk",
+    Kind.TASK_AT_RISK: "sla_at_risk",
+    Kind.TASK_BREACHED: "sla_at_risk",
 }
 
 PREFERENCE_FIELDS = [
@@ -60,19 +70,43 @@ PREFERENCE_FIELDS = [
     for category in ("decided", "info_requested", "sla_at_risk")
 ]
 
-# Timeline codes that tell the submitter something, and what kind.
-TIMELINE_KINDS = {
-    "auto_approved": Kind.DECIDED,
-    "auto_rejected": Kind.DECIDED,
-    "auto_approved_after_verification": Kind.DECIDED,
-    "unreadable": Kind.DECIDED,
-    "duplicate_of": Kind.DECIDED,
-    "approved": Kind.DECIDED,
-    "rejected": Kind.DECIDED,
-    "info_requested": Kind.INFO_REQUESTED,
-    "sla_warning": Kind.SLA_AT_RISK,
-    "sla_breached": Kind.SLA_BREACHED,
-}
+# ------------------------------------------------------------------ registries
+
+# A sweep: (now) -> how many events it notified. Runs outside any transaction.
+CatchUp = Callable[[dt.datetime], int]
+# A scope: (reader) -> None when every subject of the prefix is visible, else a
+# queryset of the visible subject keys (one column, ``values("key")``).
+SubjectScope = Callable[[Any], Any]
+
+_catch_ups: dict[str, CatchUp] = {}
+_scopes: dict[str, SubjectScope] = {}
+
+
+def register_catch_up(name: str, sweep: CatchUp) -> None:
+    """Run ``sweep`` in every ``notifications_catch_up`` (idempotent per name)."""
+    _catch_ups[name] = sweep
+
+
+def register_subject_scope(prefix: str, scope: SubjectScope) -> None:
+    """Say which subjects ``"<prefix>:..."`` a reader may see (idempotent)."""
+    _scopes[prefix] = scope
+
+
+def subject_scope_filter(user: Any) -> Q:
+    """The rows of the centre a reader may see: subjects of no registered prefix,
+    and the registered ones their scope lets through."""
+    allowed = Q()
+    for prefix, scope in _scopes.items():
+        visible = scope(user)
+        if visible is None:
+            continue
+        allowed &= ~Q(subject__startswith=f"{prefix}:") | Q(subject__in=visible)
+    return allowed
+
+
+def kind_of(kind: str) -> Kind:
+    """A kind from its name or an alias; ValueError for an unknown one."""
+    return Kind(ALIASES.get(kind, kind))
 
 
 def preference_for(user: Any) -> NotificationPreference:
@@ -88,7 +122,7 @@ def _channels(user: Any, kind: Kind, pref: NotificationPreference) -> list[str]:
         return channels
     if getattr(pref, f"email_{category}") and user.email:
         channels.append(Channel.EMAIL)
-    if getattr(pref, f"sms_{category}") and getattr(user, "phone", ""):
+    if getattr(pref, f"sms_{category}") and user.phone:
         channels.append(Channel.SMS)
     return channels
 
@@ -96,14 +130,19 @@ def _channels(user: Any, kind: Kind, pref: NotificationPreference) -> list[str]:
 def notify(
     *,
     users: Iterable[Any],
-    invoice: Any,
     kind: str,
     context: dict[str, Any] | None = None,
-    source_event: Any = None,
-    new_event: bool = False,
+    link: str = "",
+    subject: str = "",
+    source: str = "",
+    new_source: bool = False,
 ) -> list[Notification]:
-    """Notify ``users`` about ``invoice``. Call inside the change's transaction."""
-    kind = Kind(ALIASES.get(kind, kind))
+    """Notify ``users``: ``kind`` picks the message, ``context`` fills it (a value may
+    be a ``{language: text}`` dict, shown in the reader's language), ``link`` is the
+    path the reader opens. ``source`` (an event key) notifies each user at most once
+    per channel; ``new_source`` says it was just written, so nobody was told yet.
+    Call inside the change's transaction."""
+    kind = kind_of(kind)
     unique = {u.pk: u for u in users if u is not None and u.is_active}
     if not unique:
         return []
@@ -112,26 +151,22 @@ def notify(
         for p in NotificationPreference.objects.filter(user_id__in=list(unique))
     }
     base = dict(context or {})
-    if invoice is not None:
-        base.setdefault("reference", invoice.reference)
-    # An event notifies each user at most once per channel, whoever calls first.
     done = (
         set(
-            Notification.objects.filter(source_event=source_event).values_list(
-                "user_id", "channel"
-            )
+            Notification.objects.filter(source=source).values_list("user_id", "channel")
         )
-        if source_event is not None and not new_event
+        if source and not new_source
         else set()
     )
     rows = [
         Notification(
             user=user,
-            invoice=invoice,
             kind=kind,
             channel=channel,
             context=base,
-            source_event=source_event,
+            subject=subject,
+            link=link,
+            source=source,
         )
         for user in unique.values()
         for channel in _channels(
@@ -153,86 +188,24 @@ def enqueue_delivery(notification_ids: Iterable[int]) -> None:
         async_task(DELIVER_TASK, pk, group="notifications")
 
 
-def _submitters_of(invoice: Any) -> list[Any]:
-    """Who hears about an invoice: whoever submitted it, while still a member of
-    its organization."""
-    user = invoice.submitted_by
-    if user is None or user.organization_id != invoice.organization_id:
-        return []
-    return [user]
-
-
-def _event_context(event: Any) -> dict[str, Any]:
-    invoice = event.invoice
-    params = event.params or {}
-    context: dict[str, Any] = {
-        "reference": invoice.reference,
-        "status": event.status,
-        "seller": invoice.seller_name,
-        "total": "" if invoice.total_amount is None else str(invoice.total_amount),
-    }
-    if event.code in ("auto_rejected", "rejected"):
-        context["reason"] = invoice.decision_reason
-        context["reason_en"] = params.get("reasons_en") or params.get("reason_en", "")
-    if event.code == "info_requested":
-        context["question"] = params.get("question") or event.note
-    if event.code in ("sla_warning", "sla_breached"):
-        context["due"] = params.get("due", "")
-    return context
-
-
-def notify_for_timeline_event(event: Any, *, new: bool = False) -> list[Notification]:
-    """Tell the submitter about a timeline event that concerns them (a decision, a
-    question, a deadline at risk). Call in the transaction that wrote the event."""
-    kind = TIMELINE_KINDS.get(event.code)
-    if kind is None:
-        return []
-    invoice = event.invoice
-    return notify(
-        users=_submitters_of(invoice),
-        invoice=invoice,
-        kind=kind,
-        context=_event_context(event),
-        source_event=event,
-        new_event=new,
-    )
-
-
 def notifications_catch_up(*, now: dt.datetime | None = None) -> int:
-    """Notify the timeline events written at least a minute ago that nobody notified
-    directly (scheduled every minute). Returns how many events it notified."""
-    from invoiceportal.invoices.models import TimelineEvent
-
+    """Run every registered catch-up sweep (scheduled every minute). Returns how
+    many events they notified."""
     now = now or timezone.now()
-    cursor, _created = TimelineCursor.objects.get_or_create(pk=1)
-    cutoff = now - CATCH_UP_DELAY
-    events = list(
-        TimelineEvent.objects.filter(pk__gt=cursor.last_event_id)
-        .select_related("invoice", "invoice__submitted_by")
-        .order_by("pk")[:CATCH_UP_LIMIT]
+    return sum(sweep(now) for sweep in list(_catch_ups.values()))
+
+
+def sweep_position(name: str) -> int:
+    """Where the sweep ``name`` stopped (0 before its first run)."""
+    return (
+        SweepCursor.objects.filter(name=name).values_list("position", flat=True).first()
+        or 0
     )
-    already = set(
-        Notification.objects.filter(
-            source_event_id__in=[e.pk for e in events if e.code in TIMELINE_KINDS]
-        ).values_list("source_event_id", flat=True)
-    )
-    notified = 0
-    last = None
-    for event in events:
-        if event.at > cutoff:
-            break  # its transaction may still be notifying directly
-        last = event.pk
-        if event.code not in TIMELINE_KINDS or event.pk in already:
-            continue
-        try:
-            with transaction.atomic():
-                if notify_for_timeline_event(event):
-                    notified += 1
-        except IntegrityError:
-            continue  # notified directly in the meantime
-    if last is not None:
-        TimelineCursor.objects.filter(pk=1).update(last_event_id=last)
-    return notified
+
+
+def sweep_advance(name: str, position: int) -> None:
+    """Record that the sweep ``name`` has read up to ``position``."""
+    SweepCursor.objects.update_or_create(name=name, defaults={"position": position})
 
 
 def notification_mark_read(*, user: Any, notification_id: int) -> int:
@@ -250,11 +223,13 @@ def notification_mark_all_read(*, user: Any) -> int:
     )
 
 
-def notification_mark_read_for_invoice(*, user: Any, invoice_id: Any) -> int:
-    """Opening an invoice's page reads its notifications."""
+def notification_mark_read_for_subject(*, user: Any, subject: str) -> int:
+    """Opening a subject's page reads the user's notifications about it."""
+    if not subject:
+        return 0
     return (
         Notification.objects.unread()
-        .filter(user_id=user.pk, invoice_id=invoice_id)
+        .filter(user_id=user.pk, subject=subject)
         .update(read_at=timezone.now())
     )
 
@@ -287,8 +262,7 @@ class DeliveryError(Exception):
 
 def _send(notification: Notification) -> None:
     user = notification.user
-    language = getattr(user, "language", "") or None
-    message = render(notification, language=language)
+    message = render(notification, language=user.language or None)
     link = absolute_url(message.url)
     if notification.channel == Channel.EMAIL:
         send_mail(
@@ -310,7 +284,7 @@ def notification_deliver(*, notification_id: int) -> bool:
     with transaction.atomic(durable=True):
         notification = (
             Notification.objects.select_for_update(of=("self",))
-            .select_related("user", "invoice")
+            .select_related("user")
             .filter(pk=notification_id)
             .first()
         )

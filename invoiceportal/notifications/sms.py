@@ -31,5 +31,4 @@ class LoggingSmsBackend:
 
 
 def get_sms_backend() -> SmsBackend:
-    path = getattr(settings, "SMS_BACKEND", "") or DEFAULT_SMS_BACKEND
-    return import_string(path)()
+    return import_string(settings.SMS_BACKEND or DEFAULT_SMS_BACKEND)()

@@ -30,6 +30,7 @@ from invoiceportal.invoices.status import Priority
 from reviews.models import CannedReply, RejectionReason, SLAPolicy
 
 from . import calendar_admin as cal
+from .forms import CANNED_REPLY_FIELDS, REJECTION_REASON_FIELDS
 from .services import (
     canned_reply_create,
     canned_reply_update,
@@ -301,14 +302,7 @@ class CalendarDayViewSet(viewsets.GenericViewSet):
 class RejectionReasonSerializer(serializers.ModelSerializer):
     class Meta:
         model = RejectionReason
-        fields = [
-            "code",
-            "label_zh",
-            "label_en",
-            "comment_required",
-            "is_active",
-            "position",
-        ]
+        fields = list(REJECTION_REASON_FIELDS)
         # The services validate (uniqueness included): the serializer only parses.
         extra_kwargs = {"code": {"validators": []}}
 
@@ -316,15 +310,7 @@ class RejectionReasonSerializer(serializers.ModelSerializer):
 class CannedReplySerializer(serializers.ModelSerializer):
     class Meta:
         model = CannedReply
-        fields = [
-            "code",
-            "title_zh",
-            "title_en",
-            "body_zh",
-            "body_en",
-            "is_active",
-            "position",
-        ]
+        fields = list(CANNED_REPLY_FIELDS)
         extra_kwargs = {"code": {"validators": []}}
 
 

@@ -20,6 +20,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from invoiceportal.audit.services import audit_record
+from invoiceportal.common.csvtext import decode_csv_bytes
 from invoiceportal.common.errors import ApplicationError
 from reviews.models import (
     OPEN_STATES,
@@ -225,22 +226,16 @@ def parse_calendar_csv(data: bytes | str) -> list[CalendarDay]:
     """Read ``date,kind,name`` rows (a header row is optional); kinds are
     ``holiday`` or ``workday``. Every problem is reported with its line; one problem
     refuses the whole file (``CalendarCsvError``)."""
-    if isinstance(data, bytes):
-        if len(data) > MAX_CSV_BYTES:
-            raise CalendarCsvError(
-                [LineProblem(0, str(_("The file is larger than 256 KB.")))]
-            )
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("gb18030")
-            except UnicodeDecodeError:
-                raise CalendarCsvError(
-                    [LineProblem(0, str(_("Save the file as UTF-8 text (CSV).")))]
-                ) from None
-    else:
-        text = data.lstrip("\ufeff")
+    if isinstance(data, bytes) and len(data) > MAX_CSV_BYTES:
+        raise CalendarCsvError(
+            [LineProblem(0, str(_("The file is larger than 256 KB.")))]
+        )
+    try:
+        text = decode_csv_bytes(data)
+    except UnicodeDecodeError:
+        raise CalendarCsvError(
+            [LineProblem(0, str(_("Save the file as UTF-8 text (CSV).")))]
+        ) from None
     problems: list[LineProblem] = []
     days: list[CalendarDay] = []
     seen: dict[dt.date, tuple[int, str]] = {}

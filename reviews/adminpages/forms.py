@@ -153,18 +153,32 @@ class _CodedForm(ServiceErrorMixin, forms.Form):
             self.fields["code"].required = False
 
 
+# The editable fields of a rejection reason and a canned reply, in page order: the
+# forms, their edit pages and the API serializers alike.
+REJECTION_REASON_FIELDS = (
+    "code",
+    "label_zh",
+    "label_en",
+    "comment_required",
+    "is_active",
+    "position",
+)
+CANNED_REPLY_FIELDS = (
+    "code",
+    "title_zh",
+    "title_en",
+    "body_zh",
+    "body_en",
+    "is_active",
+    "position",
+)
+
+
 class RejectionReasonForm(_CodedForm):
     label_zh = forms.CharField(label=_("Label (Chinese)"), max_length=200)
     label_en = forms.CharField(label=_("Label (English)"), max_length=200)
     comment_required = forms.BooleanField(label=_("Comment required"), required=False)
-    field_order = [
-        "code",
-        "label_zh",
-        "label_en",
-        "comment_required",
-        "is_active",
-        "position",
-    ]
+    field_order = list(REJECTION_REASON_FIELDS)
 
 
 class CannedReplyForm(_CodedForm):
@@ -172,12 +186,4 @@ class CannedReplyForm(_CodedForm):
     title_en = forms.CharField(label=_("Title (English)"), max_length=200)
     body_zh = forms.CharField(label=_("Text (Chinese)"), widget=forms.Textarea)
     body_en = forms.CharField(label=_("Text (English)"), widget=forms.Textarea)
-    field_order = [
-        "code",
-        "title_zh",
-        "title_en",
-        "body_zh",
-        "body_en",
-        "is_active",
-        "position",
-    ]
+    field_order = list(CANNED_REPLY_FIELDS)

@@ -20,6 +20,8 @@ from reviews.models import CannedReply, RejectionReason, SLAPolicy, WorkingPerio
 
 from . import calendar_admin as cal
 from .forms import (
+    CANNED_REPLY_FIELDS,
+    REJECTION_REASON_FIELDS,
     CalendarConfirmForm,
     CalendarCsvForm,
     CalendarPackageForm,
@@ -288,17 +290,7 @@ def reason_edit(request: HttpRequest, reason_code: str) -> HttpResponse:
     reason = RejectionReason.objects.filter(code=reason_code).first()
     if reason is None:
         raise Http404
-    initial = {
-        f: getattr(reason, f)
-        for f in (
-            "code",
-            "label_zh",
-            "label_en",
-            "comment_required",
-            "is_active",
-            "position",
-        )
-    }
+    initial = {f: getattr(reason, f) for f in REJECTION_REASON_FIELDS}
     posted = request.method == "POST"
     form = RejectionReasonForm(
         request.POST if posted else None, initial=initial, editing=True
@@ -348,8 +340,7 @@ def reply_edit(request: HttpRequest, reply_code: str) -> HttpResponse:
     reply = CannedReply.objects.filter(code=reply_code).first()
     if reply is None:
         raise Http404
-    fields = ("code", "title_zh", "title_en", "body_zh", "body_en", "is_active")
-    initial = {f: getattr(reply, f) for f in (*fields, "position")}
+    initial = {f: getattr(reply, f) for f in CANNED_REPLY_FIELDS}
     posted = request.method == "POST"
     form = CannedReplyForm(
         request.POST if posted else None, initial=initial, editing=True

@@ -1,5 +1,9 @@
 """Screening checks: pure functions over an ``ExtractedInvoice`` and a plain-data
-``CheckContext``; the catalog of rules; running them and routing the invoice."""
+``CheckContext``; the catalog of rules; running them and routing the invoice.
+
+Part of the reviews layer, and pure (no ORM, no I/O). May import the extraction types
+and value helpers of ``invoiceportal.invoices`` and ``invoiceportal.common``.
+"""
 
 from .base import (
     Action,

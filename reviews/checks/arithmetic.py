@@ -71,6 +71,41 @@ def _ticket(inv: ExtractedInvoice) -> CheckOutcome | None:
     )
 
 
+def _lines_not_applicable(inv: ExtractedInvoice) -> CheckOutcome | None:
+    """Skipped outcome of a line check on a ticket or on an invoice without lines."""
+    if (ticket := _ticket(inv)) is not None:
+        return ticket
+    if not inv.lines:
+        return _no_lines()
+    return None
+
+
+def _lines_outcome(
+    off: list[dict[str, object]],
+    checked: int,
+    tolerance: Decimal,
+    *,
+    unchecked: tuple[str, str],
+    problem_zh: str,
+    problem_en: str,
+) -> CheckOutcome:
+    """The outcome of a per-line check: ``off`` lists the lines that disagree;
+    the problems are templates of ``{where}`` (line numbers) and ``{tolerance}``."""
+    if not checked:
+        return skipped(*unchecked)
+    if not off:
+        return passed(lines_checked=checked)
+    where = ", ".join(str(o["line"]) for o in off)
+    return failed(
+        problem_zh=problem_zh.format(where=where, tolerance=tolerance),
+        fix_zh=_FIX_READ_ZH,
+        problem_en=problem_en.format(where=where, tolerance=tolerance),
+        fix_en=_FIX_READ_EN,
+        lines=off,
+        tolerance=tolerance,
+    )
+
+
 def expected_line_tax(line: ExtractedLine) -> Decimal | None:
     """round_half_up(amount x rate, 2); 0 for exempt lines; None when unknown."""
     if line.amount is None:
@@ -86,10 +121,8 @@ def check_line_amounts(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """quantity x unit price vs amount, for lines that print both."""
-    if (ticket := _ticket(inv)) is not None:
-        return ticket
-    if not inv.lines:
-        return _no_lines()
+    if (not_applicable := _lines_not_applicable(inv)) is not None:
+        return not_applicable
     tolerance = param_decimal(params["tolerance"])
     off: list[dict[str, object]] = []
     checked = 0
@@ -110,21 +143,16 @@ def check_line_amounts(
                     "found": line.amount,
                 }
             )
-    if not checked:
-        return skipped("明细行未列数量和单价。", "No line prints a quantity and price.")
-    if not off:
-        return passed(lines_checked=checked)
-    where = ", ".join(str(o["line"]) for o in off)
-    return failed(
-        problem_zh=f"第{where}行的数量×单价与金额不符（容差{tolerance}）。",
-        fix_zh=_FIX_READ_ZH,
+    return _lines_outcome(
+        off,
+        checked,
+        tolerance,
+        unchecked=("明细行未列数量和单价。", "No line prints a quantity and price."),
+        problem_zh="第{where}行的数量×单价与金额不符（容差{tolerance}）。",
         problem_en=(
-            f"Quantity x unit price does not match the amount on line(s) {where} "
-            f"(tolerance {tolerance})."
+            "Quantity x unit price does not match the amount on line(s) {where} "
+            "(tolerance {tolerance})."
         ),
-        fix_en=_FIX_READ_EN,
-        lines=off,
-        tolerance=tolerance,
     )
 
 
@@ -132,10 +160,8 @@ def check_line_taxes(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """Line tax vs round_half_up(amount x rate); exempt lines carry no tax."""
-    if (ticket := _ticket(inv)) is not None:
-        return ticket
-    if not inv.lines:
-        return _no_lines()
+    if (not_applicable := _lines_not_applicable(inv)) is not None:
+        return not_applicable
     tolerance = param_decimal(params["tolerance"])
     off: list[dict[str, object]] = []
     checked = 0
@@ -149,21 +175,16 @@ def check_line_taxes(
         checked += 1
         if abs(found - expected) > tolerance:
             off.append({"line": index, "expected": expected, "found": found})
-    if not checked:
-        return skipped("明细行缺少税率或税额。", "No line has both a rate and a tax.")
-    if not off:
-        return passed(lines_checked=checked)
-    where = ", ".join(str(o["line"]) for o in off)
-    return failed(
-        problem_zh=f"第{where}行的税额与金额×税率不符（容差{tolerance}）。",
-        fix_zh=_FIX_READ_ZH,
+    return _lines_outcome(
+        off,
+        checked,
+        tolerance,
+        unchecked=("明细行缺少税率或税额。", "No line has both a rate and a tax."),
+        problem_zh="第{where}行的税额与金额×税率不符（容差{tolerance}）。",
         problem_en=(
-            f"The tax on line(s) {where} does not match amount x rate "
-            f"(tolerance {tolerance})."
+            "The tax on line(s) {where} does not match amount x rate "
+            "(tolerance {tolerance})."
         ),
-        fix_en=_FIX_READ_EN,
-        lines=off,
-        tolerance=tolerance,
     )
 
 
@@ -171,10 +192,8 @@ def check_line_sums(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """Σ line amounts = 合计金额 and Σ line taxes = 合计税额."""
-    if (ticket := _ticket(inv)) is not None:
-        return ticket
-    if not inv.lines:
-        return _no_lines()
+    if (not_applicable := _lines_not_applicable(inv)) is not None:
+        return not_applicable
     tolerance = param_decimal(params["tolerance"])
     amounts = [line.amount for line in inv.lines]
     taxes = [

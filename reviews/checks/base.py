@@ -64,6 +64,8 @@ STRUCTURED_FORMATS = frozenset({SourceFormat.XML, SourceFormat.OFD})
 
 # Invoice statuses (DESIGN.md section 4) that hold an identity: accepted or in flight.
 BLOCKING_STATUSES = ("received", "screening", "in_review", "needs_info", "approved")
+# Every invoice status, in the lifecycle's order (the choices of status parameters).
+INVOICE_STATUSES = (*BLOCKING_STATUSES, "rejected", "withdrawn")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from . import (
     sellers,
     tickets,
 )
-from .base import Action, Check
+from .base import INVOICE_STATUSES, Action, Check
 from .params import ParamSpec, ParamValidation, validate
 
 _FORMATS = ("xml", "ofd", "pdf", "image", "manual")
@@ -437,15 +437,7 @@ RULES: tuple[RuleSpec, ...] = (
                 "str_list",
                 "Statuses that block a resubmission",
                 "阻止重复提交的状态",
-                choices=(
-                    "received",
-                    "screening",
-                    "in_review",
-                    "needs_info",
-                    "approved",
-                    "rejected",
-                    "withdrawn",
-                ),
+                choices=INVOICE_STATUSES,
             ),
         ),
         "不重复报销",
@@ -478,15 +470,7 @@ RULES: tuple[RuleSpec, ...] = (
                 "str_list",
                 "Statuses compared",
                 "参与比对的状态",
-                choices=(
-                    "received",
-                    "screening",
-                    "in_review",
-                    "needs_info",
-                    "approved",
-                    "rejected",
-                    "withdrawn",
-                ),
+                choices=INVOICE_STATUSES,
             ),
         ),
         "疑似重复报销",
@@ -585,7 +569,7 @@ RULES: tuple[RuleSpec, ...] = (
                 "str_list",
                 "Fields compared",
                 "比对的字段",
-                choices=tuple(registry.DEFAULT_MATCH_PARAMS["fields"]),  # type: ignore[arg-type]
+                choices=registry.REGISTRY_FIELDS,
             ),
             ParamSpec(
                 "amount_tolerance",
@@ -643,6 +627,24 @@ RULES: tuple[RuleSpec, ...] = (
 )
 
 RULES_BY_CODE: dict[str, RuleSpec] = {rule.code: rule for rule in RULES}
+
+# What a passed check says, for the rules whose title names the problem it looks
+# for (zh, en): a green tick beside "疑似重复报销" reads as an accusation.
+PASSED_TITLES: dict[str, tuple[str, str]] = {
+    "duplicates.near": ("未发现重复报销", "No duplicate found"),
+    "redletter.not_expense": ("不是红字发票", "Not a red-letter invoice"),
+    "sellers.watchlist": ("销售方不在重点关注名单", "Seller not on the watchlist"),
+    "amount.threshold": ("金额未达人工审核限额", "Amount below the review threshold"),
+    "extraction.confidence": ("各字段识别可信", "Fields read with confidence"),
+    "audit.sample": ("未抽中随机抽查", "Not picked for a random audit"),
+    "kind.general_machine": ("是增值税发票", "A VAT invoice"),
+}
+
+# Rules that cannot apply to a document format: their "skipped" result is not shown
+# (an XML or OFD file carries its data itself and has no QR code to read).
+NOT_APPLICABLE_FORMATS: dict[str, frozenset[str]] = {
+    "qr.consistent": frozenset({"xml", "ofd"}),
+}
 
 
 def get_rule(code: str) -> RuleSpec:

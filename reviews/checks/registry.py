@@ -27,18 +27,20 @@ from .base import (
 from .normalize import param_decimal
 
 DEFAULT_STATUS_PARAMS: dict[str, object] = {}
+# The fields of a registry record compared with the invoice (and imported from CSV).
+REGISTRY_FIELDS = (
+    "code",
+    "number",
+    "issue_date",
+    "seller_tax_id",
+    "buyer_tax_id",
+    "amount",
+    "tax_amount",
+    "total_amount",
+    "check_code",
+)
 DEFAULT_MATCH_PARAMS: dict[str, object] = {
-    "fields": [
-        "code",
-        "number",
-        "issue_date",
-        "seller_tax_id",
-        "buyer_tax_id",
-        "amount",
-        "tax_amount",
-        "total_amount",
-        "check_code",
-    ],
+    "fields": list(REGISTRY_FIELDS),
     "amount_tolerance": "0.00",
 }
 _MONEY_FIELDS = ("amount", "tax_amount", "total_amount")

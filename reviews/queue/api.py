@@ -18,10 +18,11 @@ from accounts.access import HasCapability
 from accounts.models import User
 from accounts.roles import Perm
 from invoiceportal.common.errors import NotFoundError, PermissionDeniedError
-from reviews.models import ReviewTask, TaskDecision
+from reviews.models import ReviewTask, TaskDecision, task_is_breaching
 
 from . import selectors, services
 from .filters import ReviewTaskApiFilter
+from .pagination import QueueCursorPagination
 
 
 class ReviewTaskSerializer(serializers.ModelSerializer):
@@ -48,10 +49,11 @@ class ReviewTaskSerializer(serializers.ModelSerializer):
         return services.PRIORITY_NAMES.get(task.priority, "normal")
 
     def get_breached(self, task: ReviewTask) -> bool:
-        if task.breached_at is not None:
-            return True
+        """ "Breaching" as ``reviews.models`` defines it, or breached while open."""
         now = self.context.get("now") or timezone.now()
-        return bool(task.is_open and task.due_at and task.due_at <= now)
+        return task_is_breaching(task, now) or (
+            task.is_open and task.breached_at is not None
+        )
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -78,6 +80,7 @@ class ReviewTaskViewSet(
     serializer_class = ReviewTaskSerializer
     permission_classes = [HasCapability.of(Perm.REVIEW)]
     filterset_class = ReviewTaskApiFilter
+    pagination_class = QueueCursorPagination
 
     def get_queryset(self):
         tasks = ReviewTask.objects.visible_to(self.request.user).in_claim_order()
@@ -100,6 +103,17 @@ class ReviewTaskViewSet(
         task = services.review_task_claim_next(user=request.user)
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(self.get_serializer(task).data)
+
+    @extend_schema(
+        request=None,
+        responses=ReviewTaskSerializer,
+        description="Claim this task: the rules of claim-next (lease, separation of "
+        "duties, four-eyes, at most REVIEW_MAX_OPEN_CLAIMS claims per reviewer).",
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk: str, **kwargs: Any) -> Response:
+        task = services.review_task_claim(user=request.user, task_id=_id(pk))
         return Response(self.get_serializer(task).data)
 
     @extend_schema(request=None, responses=ReviewTaskSerializer)

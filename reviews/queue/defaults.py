@@ -1,6 +1,7 @@
-"""Default SLA policies, working hours, the shipped 2026 holidays, rejection reasons
-and four-eyes rules. Seeded by migration 0002 and again whenever a table the queue
-needs is found empty (a flushed test database, a fresh install that skipped data).
+"""Default SLA policies, working hours, the shipped 2026 holidays, rejection reasons,
+canned replies and four-eyes rules. Seeded by migrations 0002-0004 only (issue 14: no
+read path creates rows); ``seed_reference_data`` puts them back after a test flushed
+the tables (the ``reference_data`` fixture of tests/conftest.py) and for ``seed_demo``.
 
 ``seed_defaults`` takes a ``get_model(app_label, name)`` so that the migration can
 pass its historical models; it never overwrites what admins changed.
@@ -12,6 +13,9 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.apps import apps
+
+from reviews.rules import seed_catalog_rules
 from reviews.sla.calendar import load_holiday_entries
 
 SLA_POLICIES = [
@@ -73,8 +77,6 @@ SECOND_REVIEW_RULES = [
 def _model(get_model: Callable | None, name: str):
     if get_model is not None:
         return get_model("reviews", name)
-    from django.apps import apps
-
     return apps.get_model("reviews", name)
 
 
@@ -164,3 +166,10 @@ def seed_defaults(get_model: Callable | None = None) -> None:
     seed_second_review_rules(get_model)
     if get_model is None:  # migrations before 0003 have no canned replies
         seed_replies(get_model)
+
+
+def seed_reference_data() -> None:
+    """Everything the migrations seed, with the current models (idempotent: keeps
+    what admins changed)."""
+    seed_defaults()
+    seed_catalog_rules()

@@ -10,7 +10,10 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from accounts.models import User
+from accounts.roles import Role
 from invoiceportal.invoices.models import Invoice, TimelineEvent
+from invoiceportal.invoices.notify import notify_about_invoice
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +23,6 @@ def notify(
 ) -> None:
     """Record the alert on the invoice's internal timeline, then notify the users
     (in-app at once, email and SMS after commit, as each user chose)."""
-    from invoiceportal.notifications.services import notify as deliver
-
     users = list(users)
     usernames = sorted(u.username for u in users)
     TimelineEvent.objects.create(
@@ -31,7 +32,7 @@ def notify(
         params={"kind": kind, "users": usernames, **context},
         visible_to_submitter=False,
     )
-    deliver(users=users, invoice=invoice, kind=kind, context=context)
+    notify_about_invoice(users=users, invoice=invoice, kind=kind, context=context)
     logger.warning(
         "Review queue: %s on %s; supervisors %s notified.",
         kind,
@@ -41,9 +42,6 @@ def notify(
 
 
 def supervisors():
-    from accounts.models import User
-    from accounts.roles import Role
-
     return User.objects.filter(role=Role.SUPERVISOR, is_active=True).only(
         "id", "username"
     )

@@ -4,6 +4,7 @@ decide it, the supervisors' board, and the SLA summary shown to submitters."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Count, Max, Q
@@ -11,15 +12,24 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+from accounts.roles import Perm
 from invoiceportal.common.errors import NotFoundError
 from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import InvoiceStatus
+from reviews.checks.explain import CheckExplanation, explain_checks
 from reviews.models import (
+    CannedReply,
     CheckResult,
     RejectionReason,
     ReviewTask,
     SecondReviewRuleCode,
     TaskState,
+    ahead_in_queue_q,
+    at_risk_q,
+    breaching_q,
+    task_is_at_risk,
+    task_is_breaching,
 )
 from reviews.sla.calendar import business_minutes_between
 from reviews.sla.eta import estimate_completion, throughput_from_history
@@ -50,21 +60,15 @@ def review_task_list(*, user: Any):
 
 
 def review_task_counts(*, tasks, now: dt.datetime) -> dict[str, int]:
-    """Counts of a (filtered) task queryset in one query."""
-    breaching = Q(breached_at__isnull=False) | Q(due_at__lte=now)
-    active = Q(state__in=[TaskState.QUEUED, TaskState.CLAIMED])
+    """Counts of a (filtered) task queryset in one query ("breaching" and "at risk"
+    as ``reviews.models`` defines them)."""
     return tasks.order_by().aggregate(
         total=Count("pk"),
         queued=Count("pk", filter=Q(state=TaskState.QUEUED)),
         claimed=Count("pk", filter=Q(state=TaskState.CLAIMED)),
         waiting=Count("pk", filter=Q(state=TaskState.WAITING)),
-        breaching=Count("pk", filter=active & breaching),
-        at_risk=Count(
-            "pk",
-            filter=active
-            & Q(breached_at__isnull=True, warn_at__lte=now)
-            & ~Q(due_at__lte=now),
-        ),
+        breaching=Count("pk", filter=breaching_q(now)),
+        at_risk=Count("pk", filter=at_risk_q(now)),
     )
 
 
@@ -122,28 +126,60 @@ def timers(task: ReviewTask, *, now: dt.datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def task_checks(invoice: Invoice) -> list[CheckResult]:
-    """The latest screening round, failures first (review before note), then the rest
-    in catalog order; each with its ``title`` and ``message`` in the reader's
-    language."""
-    from reviews.checks.catalog import RULES_BY_CODE
+# Titles of the catalog written for submitters ("your organization"), as a reviewer
+# reads them: (Chinese, English).
+REVIEWER_TITLES = {
+    "parties.buyer_tax_id": (
+        "购买方税号为提交单位的税号",
+        "Buyer tax ID is the submitting organization's",
+    ),
+    "parties.buyer_name": (
+        "购买方名称为提交单位的名称",
+        "Buyer name is the submitting organization's",
+    ),
+}
 
-    rank = {"reject": 0, "review": 1, "info": 2, "none": 3}
+
+@dataclass(frozen=True)
+class TaskChecks:
+    """The latest screening round as the workbench shows it: what needs the
+    reviewer's attention (failures, the most severe first), then the checks that
+    passed (collapsed under their count) and those skipped."""
+
+    attention: list[CheckExplanation]
+    passed: list[CheckExplanation]
+    skipped: list[CheckExplanation]
+
+    @property
+    def all(self) -> list[CheckExplanation]:
+        return [*self.attention, *self.passed, *self.skipped]
+
+    @property
+    def total(self) -> int:
+        return len(self.all)
+
+
+def _for_reviewer(check: CheckExplanation, *, en: bool) -> CheckExplanation:
+    titles = REVIEWER_TITLES.get(check.rule)
+    if titles is None:
+        return check
+    return replace(check, title=titles[1] if en else titles[0])
+
+
+def task_checks(invoice: Invoice) -> TaskChecks:
+    """The latest screening round explained (``reviews.checks.explain``, its one
+    order), titled for reviewers, split for the workbench."""
     en = english()
-    results = list(CheckResult.objects.latest_round(invoice.pk))
-    for result in results:
-        spec = RULES_BY_CODE.get(result.rule_code)
-        result.title = (
-            (spec.title_en if en else spec.title_zh) if spec else result.rule_code
+    checks = [
+        _for_reviewer(c, en=en)
+        for c in explain_checks(
+            CheckResult.objects.latest_round(invoice.pk), english=en
         )
-        result.message = (
-            (result.message_en or result.message_zh)
-            if en
-            else (result.message_zh or result.message_en)
-        )
-    return sorted(
-        results,
-        key=lambda r: (r.outcome != "fail", rank.get(r.action, 9), r.id),
+    ]
+    return TaskChecks(
+        attention=[c for c in checks if c.failed],
+        passed=[c for c in checks if c.outcome == "pass"],
+        skipped=[c for c in checks if not c.failed and c.outcome != "pass"],
     )
 
 
@@ -241,13 +277,13 @@ def second_review_labels(task: ReviewTask) -> list[str]:
 
 
 def rejection_reasons() -> list[RejectionReason]:
-    reasons = list(RejectionReason.objects.filter(is_active=True))
-    if not reasons and not RejectionReason.objects.exists():
-        from .defaults import seed_reasons
+    """The active reasons (seeded by migration; never created by reading)."""
+    return list(RejectionReason.objects.filter(is_active=True))
 
-        seed_reasons()  # an emptied table: reviewers must always be able to reject
-        reasons = list(RejectionReason.objects.filter(is_active=True))
-    return reasons
+
+def canned_replies() -> list[CannedReply]:
+    """The admin-managed texts a reviewer can start a question from."""
+    return list(CannedReply.objects.filter(is_active=True))
 
 
 def previous_tasks(task: ReviewTask) -> list[ReviewTask]:
@@ -265,9 +301,6 @@ def previous_tasks(task: ReviewTask) -> list[ReviewTask]:
 def supervisor_board(*, now: dt.datetime | None = None) -> dict[str, Any]:
     """Who holds what, workload per reviewer, tasks at risk and breached."""
     now = now or timezone.now()
-    from accounts.models import User
-    from accounts.roles import Perm
-
     open_tasks = ReviewTask.objects.open()
     held = list(
         open_tasks.filter(state=TaskState.CLAIMED)
@@ -307,16 +340,14 @@ def supervisor_board(*, now: dt.datetime | None = None) -> dict[str, Any]:
     for reviewer in reviewers:
         reviewer.decided_today = decided.get(reviewer.pk, 0)
         reviewer.last_decision = last.get(reviewer.pk)
-    active = open_tasks.filter(state__in=[TaskState.QUEUED, TaskState.CLAIMED])
     related = ("invoice", "assigned_to", "sla_policy")
     breached = list(
-        active.breaching_sla(now=now).select_related(*related).in_claim_order()[:100]
-    )
-    at_risk = list(
-        active.filter(breached_at__isnull=True, warn_at__lte=now)
-        .exclude(due_at__lte=now)
+        open_tasks.breaching_sla(now=now)
         .select_related(*related)
         .in_claim_order()[:100]
+    )
+    at_risk = list(
+        open_tasks.at_risk(now=now).select_related(*related).in_claim_order()[:100]
     )
     return {
         "held": held,
@@ -333,15 +364,7 @@ def supervisor_board(*, now: dt.datetime | None = None) -> dict[str, Any]:
 def _queue_position(task: ReviewTask) -> int:
     if task.state != TaskState.QUEUED:
         return 0
-    if task.due_at is None:
-        ahead = ReviewTask.objects.queued().filter(due_at__isnull=False)
-    else:
-        ahead = ReviewTask.objects.queued().filter(
-            Q(due_at__lt=task.due_at)
-            | Q(due_at=task.due_at, priority__gt=task.priority)
-            | Q(due_at=task.due_at, priority=task.priority, pk__lt=task.pk)
-        )
-    return ahead.count() + 1
+    return ReviewTask.objects.queued().filter(ahead_in_queue_q(task)).count() + 1
 
 
 def recent_throughput_and_handle(cal: Any, now: dt.datetime) -> tuple[float, float]:
@@ -428,17 +451,16 @@ def invoice_sla_summary(
 
 
 def row_remaining(task: ReviewTask, *, cal: Any, now: dt.datetime) -> dict[str, Any]:
-    """The countdown data of one queue row."""
+    """The countdown data of one queue row; ``level`` is "breach" when the task is
+    breaching, "warn" when at risk (the definitions of ``reviews.models``)."""
     seconds = remaining_seconds(task, cal=cal, now=now)
     target = (task.sla_target_minutes or task.sla_policy.target_business_minutes) * 60
     warn_percent = task.sla_warn_percent or task.sla_policy.warn_at_percent
     level = "ok"
-    if seconds is not None:
-        used = target - seconds
-        if seconds <= 0 or task.breached_at:
-            level = "breach"
-        elif used >= target * warn_percent / 100:
-            level = "warn"
+    if task_is_breaching(task, now):
+        level = "breach"
+    elif task_is_at_risk(task, now):
+        level = "warn"
     return {
         "seconds": None if seconds is None else int(seconds),
         "target": target,

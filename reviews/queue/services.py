@@ -19,11 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.utils import timezone
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from accounts.models import User
 from accounts.roles import Perm, user_can
-from invoiceportal.audit.services import audit_record
 from invoiceportal.common.errors import (
     ApplicationError,
     ConflictError,
@@ -32,11 +34,13 @@ from invoiceportal.common.errors import (
 )
 from invoiceportal.invoices.lifecycle import invoice_transition, timeline_note
 from invoiceportal.invoices.models import Invoice, TimelineEvent
+from invoiceportal.invoices.notify import notify_about_invoice
 from invoiceportal.invoices.separation import (  # noqa: F401 (re-exported)
     require_staff_separation,
     staff_action_problem,
 )
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus, Priority
+from invoiceportal.notifications.models import Kind
 from reviews.models import (
     OPEN_STATES,
     RejectionReason,
@@ -51,15 +55,20 @@ from reviews.models import (
 )
 
 from .calendar import business_calendar
-from .defaults import seed_sla_policies
 from .notify import notify_supervisors
 from .selectors import second_review_labels
 from .sla import pause_intervals, schedule
+from .transitions import (
+    TaskMove,
+    check_move,
+    record_move,
+    sources_of,
+    target_of,
+    task_move,
+)
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LEASE_MINUTES = 30
-DEFAULT_SWEEP_LIMIT = 500
 PRIORITY_NAMES = {
     Priority.NORMAL: "normal",
     Priority.HIGH: "high",
@@ -68,8 +77,13 @@ PRIORITY_NAMES = {
 
 
 def lease_minutes() -> int:
-    """How long a claim lasts untouched (``REVIEW_LEASE_MINUTES``, 30 by default)."""
-    return int(getattr(settings, "REVIEW_LEASE_MINUTES", DEFAULT_LEASE_MINUTES))
+    """How long a claim lasts untouched (``REVIEW_LEASE_MINUTES``)."""
+    return settings.REVIEW_LEASE_MINUTES
+
+
+def max_open_claims() -> int:
+    """How many claimed tasks one reviewer may hold (``REVIEW_MAX_OPEN_CLAIMS``)."""
+    return settings.REVIEW_MAX_OPEN_CLAIMS
 
 
 def _lease_until(now: dt.datetime) -> dt.datetime:
@@ -140,10 +154,8 @@ def _check_separation(*, user: Any, task: ReviewTask) -> None:
 
 
 def _policies() -> dict[int, SLAPolicy]:
+    """The SLA policies (seeded by migration 0002; never created here)."""
     policies = {p.priority: p for p in SLAPolicy.objects.all()}
-    if len(policies) < len(Priority):
-        seed_sla_policies()  # a table emptied by hand or a flushed test database
-        policies = {p.priority: p for p in SLAPolicy.objects.all()}
     for priority in Priority:
         if priority.value not in policies:
             raise ApplicationError(
@@ -221,7 +233,7 @@ def review_task_open(
     )
     if existing is not None:
         if existing.state == TaskState.WAITING:
-            _resume_task(existing, now=now)
+            _resume_task(existing, invoice, now=now)
         return existing
     policies = _policies()
     if priority is None:
@@ -272,7 +284,7 @@ def review_task_open(
 
 def _claimable(user: Any):
     return (
-        ReviewTask.objects.queued()
+        ReviewTask.objects.filter(state__in=sources_of(TaskMove.CLAIM))
         .filter(invoice__status=InvoiceStatus.IN_REVIEW)
         .claimable_by(user)
         .in_claim_order()
@@ -286,7 +298,12 @@ _TASK_FIELDS = [f.attname for f in ReviewTask._meta.concrete_fields]
 @functools.lru_cache(maxsize=4096)
 def _claim_statement(user_pk: int, organization_id: int | None) -> tuple[str, tuple]:
     """The claim statement for one reviewer, compiled once per process (the query
-    depends only on who claims; the clock goes in as parameters)."""
+    depends only on who claims; the clock goes in as parameters).
+
+    It respects the transition table: the picked row must still be in one of the
+    states ``TaskMove.CLAIM`` starts from (re-checked by the outer ``WHERE``) and
+    gets the move's target state; ``record_move`` then writes the same timeline event
+    and audit entry as ``task_move`` in the same transaction."""
     connection = connections[ReviewTask.objects.db]
     qn = connection.ops.quote_name
     who = SimpleNamespace(pk=user_pk, organization_id=organization_id)
@@ -294,30 +311,31 @@ def _claim_statement(user_pk: int, organization_id: int | None) -> tuple[str, tu
     with transaction.atomic():
         # Django compiles FOR UPDATE only inside a transaction; nothing runs here.
         pick_sql, pick_params = _claimable(who).values("pk")[:1].query.sql_with_params()
+    sources = sources_of(TaskMove.CLAIM)
     # Only quoted identifiers and the ORM's compiled SQL; values are parameters.
     sql = (
         f"UPDATE {qn(ReviewTask._meta.db_table)} AS claimed "  # noqa: S608
         f"SET {qn('state')} = %s, {qn('assigned_to_id')} = %s, "
         f"{qn('claimed_at')} = %s, {qn('lease_expires_at')} = %s "
         f"WHERE claimed.{qn('id')} = ({pick_sql}) "
-        f"AND claimed.{qn('state')} = %s RETURNING {columns}"
+        f"AND claimed.{qn('state')} IN ({', '.join(['%s'] * len(sources))}) "
+        f"RETURNING {columns}"
     )
-    return sql, tuple(pick_params)
+    return sql, (*pick_params, *sources)
 
 
 def _claim_in_one_statement(user: Any, now: dt.datetime) -> ReviewTask | None:
     """PostgreSQL: pick, lock and claim the task in one statement,
     ``UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``; the
     SELECT is the ORM's own query of ``_claimable``. Runs in the caller's
-    transaction (which also writes the audit entry)."""
-    sql, pick_params = _claim_statement(user.pk, user.organization_id)
+    transaction (which also records the move: timeline and audit)."""
+    sql, tail_params = _claim_statement(user.pk, user.organization_id)
     params: list[Any] = [
-        TaskState.CLAIMED.value,
+        target_of(TaskMove.CLAIM),
         user.pk,
         now,
         _lease_until(now),
-        *pick_params,
-        TaskState.QUEUED.value,
+        *tail_params,
     ]
     db = ReviewTask.objects.db
     with connections[db].cursor() as cursor:
@@ -332,43 +350,138 @@ def _claim_in_one_statement(user: Any, now: dt.datetime) -> ReviewTask | None:
     return ReviewTask.from_db(db, _TASK_FIELDS, values)
 
 
+def _require_claim_room(user: Any) -> None:
+    """At most ``REVIEW_MAX_OPEN_CLAIMS`` claimed tasks per reviewer. Locks the
+    reviewer's row so that two claims of the same reviewer (a double click) are
+    counted one after the other."""
+    held = (
+        User.objects.select_for_update(of=("self",))
+        .filter(pk=user.pk)
+        .annotate(
+            held=Subquery(
+                ReviewTask.objects.filter(
+                    assigned_to_id=OuterRef("pk"), state=TaskState.CLAIMED
+                )
+                .order_by()
+                .values("assigned_to_id")
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            )
+        )
+        .values_list("held", flat=True)
+        .first()
+    ) or 0
+    limit = max_open_claims()
+    if held >= limit:
+        raise ConflictError(
+            ngettext(
+                "You already hold %(count)s claimed task: decide or release it "
+                "before claiming another.",
+                "You already hold %(count)s claimed tasks: decide or release one "
+                "before claiming another.",
+                held,
+            )
+            % {"count": held},
+            code="too_many_claims",
+            details={"held": held, "limit": limit},
+        )
+
+
+def _claim_fields(user: Any, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "assigned_to": user,
+        "claimed_at": now,
+        "lease_expires_at": _lease_until(now),
+    }
+
+
 def review_task_claim_next(
     *, user: Any, now: dt.datetime | None = None
 ) -> ReviewTask | None:
     """Claim the most urgent queued task this reviewer may take; None when there is
-    none. Rows other reviewers are claiming are skipped, not waited for.
+    none. Rows other reviewers are claiming are skipped, not waited for. A reviewer
+    who already holds ``REVIEW_MAX_OPEN_CLAIMS`` tasks is refused (``too_many_claims``).
 
     On PostgreSQL the pick and the claim are one statement; elsewhere (SQLite,
-    which serialises writers) the same query is run, then the row saved. Either way
-    the claim and its audit entry commit together.
+    which serialises writers) the same query is run, then the move applied. Either
+    way the claim, its timeline event and its audit entry commit together.
     """
     _require(user, Perm.REVIEW)
     now = now or timezone.now()
     with transaction.atomic(durable=True):
+        _require_claim_room(user)
         if connections[ReviewTask.objects.db].vendor == "postgresql":
             task = _claim_in_one_statement(user, now)
-        else:
-            task = _claimable(user).first()
-            if task is not None:
-                task.state = TaskState.CLAIMED
-                task.assigned_to = user
-                task.claimed_at = now
-                task.lease_expires_at = _lease_until(now)
-                task.save(
-                    update_fields=[
-                        "state",
-                        "assigned_to",
-                        "claimed_at",
-                        "lease_expires_at",
-                    ]
-                )
+            if task is None:
+                return None
+            record_move(
+                task,
+                TaskMove.CLAIM,
+                invoice=_in_review_ref(task),
+                actor=user,
+                params={"by": user.username},
+                audit_data={"stage": task.stage},
+            )
+            return task
+        task = _claimable(user).first()
         if task is None:
             return None
-        audit_record(
+        task_move(
+            task,
+            TaskMove.CLAIM,
+            invoice=_in_review_ref(task),
             actor=user,
-            action="review_task.claimed",
-            obj=Invoice(pk=task.invoice_id),  # a reference only: no extra query
-            data={"task": task.pk, "stage": task.stage},
+            changes=_claim_fields(user, now),
+            params={"by": user.username},
+            audit_data={"stage": task.stage},
+        )
+    return task
+
+
+def _in_review_ref(task: ReviewTask) -> Invoice:
+    """A reference to the task's invoice, known to be in review (the claim query
+    filters on it): no extra query for the timeline and the audit entry."""
+    return Invoice(pk=task.invoice_id, status=InvoiceStatus.IN_REVIEW)
+
+
+def review_task_claim(
+    *, user: Any, task_id: int, now: dt.datetime | None = None
+) -> ReviewTask:
+    """Claim this task (the reviewer opened it): the rules of claim-next, for one
+    task. Idempotent for the reviewer who already holds it.
+
+    Refuses with a clear error: a task not visible to the user (404), one held by
+    another reviewer, one not queued (waiting, decided), one the separation of duties
+    forbids (own organization, own submission, second review of one's own first
+    review), an invoice no longer in review, and a reviewer at their claim limit.
+    """
+    _require(user, Perm.REVIEW)
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        invoice, task = _lock(task_id=task_id, user=user)
+        if task.state == TaskState.CLAIMED:
+            if task.assigned_to_id == user.pk:
+                return task
+            raise ConflictError(
+                _("Another reviewer holds this task."), code="claimed_by_other"
+            )
+        check_move(task, TaskMove.CLAIM)
+        _check_separation(user=user, task=task)
+        if invoice.status != InvoiceStatus.IN_REVIEW:
+            raise ConflictError(
+                _("The invoice is no longer in review (%(status)s).")
+                % {"status": InvoiceStatus(invoice.status).label},
+                code="invoice_not_in_review",
+            )
+        _require_claim_room(user)
+        task_move(
+            task,
+            TaskMove.CLAIM,
+            invoice=invoice,
+            actor=user,
+            changes=_claim_fields(user, now),
+            params={"by": user.username},
+            audit_data={"stage": task.stage},
         )
     return task
 
@@ -436,28 +549,23 @@ def review_task_release(
             )
         _require_task_separation(user=user, task=task)
         holder = task.assigned_to
-        _requeue(task)
-        _event(
-            invoice,
-            "review_released",
+        task_move(
+            task,
+            TaskMove.RELEASE,
+            invoice=invoice,
             actor=user,
+            changes=_UNCLAIMED,
             params={"by": user.username, "holder": holder.username},
-        )
-        audit_record(
-            actor=user,
-            action="review_task.released",
-            obj=invoice,
-            data={"task": task.pk, "holder": holder.pk},
+            audit_data={"holder": holder.pk},
         )
     return task
 
 
-def _requeue(task: ReviewTask) -> None:
-    task.state = TaskState.QUEUED
-    task.assigned_to = None
-    task.claimed_at = None
-    task.lease_expires_at = None
-    task.save(update_fields=["state", "assigned_to", "claimed_at", "lease_expires_at"])
+_UNCLAIMED: dict[str, Any] = {
+    "assigned_to": None,
+    "claimed_at": None,
+    "lease_expires_at": None,
+}
 
 
 def review_task_reassign(
@@ -474,33 +582,40 @@ def review_task_reassign(
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         invoice, task = _lock(task_id=task_id, user=actor)
-        if task.state not in (TaskState.QUEUED, TaskState.CLAIMED):
+        if task.state not in sources_of(TaskMove.REASSIGN):
             raise ConflictError(
                 _("Only queued or claimed tasks can be reassigned."),
                 code="not_reassignable",
             )
         _require_task_separation(user=actor, task=task)
         _check_separation(user=to_user, task=task)
-        task.state = TaskState.CLAIMED
-        task.assigned_to = to_user
-        task.claimed_at = now
-        task.lease_expires_at = _lease_until(now)
-        task.save(
-            update_fields=["state", "assigned_to", "claimed_at", "lease_expires_at"]
-        )
-        _event(
-            invoice,
-            "review_reassigned",
+        check_move(task, TaskMove.REASSIGN)
+        previous = task.assigned_to_id
+        task_move(
+            task,
+            TaskMove.REASSIGN,
+            invoice=invoice,
             actor=actor,
+            changes=_claim_fields(to_user, now),
             params={"by": actor.username, "to": to_user.username},
+            audit_data={"to": to_user.pk, "from": previous},
         )
-        audit_record(
-            actor=actor,
-            action="review_task.reassigned",
-            obj=invoice,
-            data={"task": task.pk, "to": to_user.pk},
-        )
+        if to_user.pk != actor.pk:
+            _notify_assignee(task, invoice, to_user=to_user, actor=actor)
     return task
+
+
+def _notify_assignee(
+    task: ReviewTask, invoice: Invoice, *, to_user: Any, actor: Any
+) -> None:
+    """Tell the reviewer a supervisor handed them a task (in the same transaction;
+    the link opens the task page)."""
+    notify_about_invoice(
+        users=[to_user],
+        invoice=invoice,
+        kind=Kind.TASK_ASSIGNED,
+        context={"task": task.pk, "by": actor.username, "due": _local(task.due_at)},
+    )
 
 
 def _change_priority(
@@ -516,6 +631,7 @@ def _change_priority(
     has passed never moves (a breach raises the priority, it does not rewrite the
     deadline into the past). Audited, with its ``cause`` (supervisor, sla_breached,
     expedite)."""
+    check_move(task, TaskMove.PRIORITY)
     before = task.priority
     task.priority = priority
     task.sla_policy = SLAPolicy.objects.get(priority=priority)
@@ -523,16 +639,20 @@ def _change_priority(
     if task.breached_at is None and not (task.due_at and task.due_at <= now):
         task.sla_target_minutes = task.sla_warn_percent = None  # the new policy's
         fields = schedule(task, cal=business_calendar(), pauses=pause_intervals(task))
-    task.save(update_fields=["priority", "sla_policy", *fields])
     if invoice.priority != priority:
         invoice.priority = priority
         invoice.save(update_fields=["priority", "updated_at"])
-    audit_record(
+    task_move(
+        task,
+        TaskMove.PRIORITY,
+        invoice=invoice,
         actor=actor,
-        action="review_task.priority_changed",
-        obj=invoice,
-        data={
-            "task": task.pk,
+        extra_fields=["priority", "sla_policy", *fields],
+        params={
+            "priority": PRIORITY_NAMES[Priority(priority)],
+            "due": _local(task.due_at),
+        },
+        audit_data={
             "from": PRIORITY_NAMES[Priority(before)],
             "to": PRIORITY_NAMES[Priority(priority)],
             "cause": cause,
@@ -577,12 +697,6 @@ def review_task_set_priority(
             return task
         _change_priority(
             task, invoice, priority, now=now, actor=actor, cause="supervisor"
-        )
-        _event(
-            invoice,
-            "review_priority_changed",
-            actor=actor,
-            params={"priority": PRIORITY_NAMES[priority], "due": _local(task.due_at)},
         )
     return task
 
@@ -670,28 +784,26 @@ def review_task_decide(
                 % {"status": InvoiceStatus(invoice.status).label},
                 code="invoice_not_in_review",
             )
-        task.decision = data.decision
-        task.comment = data.comment
-        task.decided_by = user
-        task.decided_at = now
-        task.lease_expires_at = None
-        fields = [
-            "state",
-            "decision",
-            "comment",
-            "reason_code",
-            "decided_by",
-            "decided_at",
-            "lease_expires_at",
-        ]
+        decided = {
+            "decision": data.decision,
+            "comment": data.comment,
+            "decided_by": user,
+            "decided_at": now,
+            "lease_expires_at": None,
+        }
         if data.decision == TaskDecision.REQUEST_INFO:
-            _pause(task, invoice, user=user, question=data.comment, now=now)
+            _pause(task, invoice, user=user, question=data.comment, decided=decided)
             return task
-        task.state = TaskState.DONE
         if data.decision == TaskDecision.REJECT:
             assert data.reason is not None
-            task.reason_code = data.reason.code
-            task.save(update_fields=fields)
+            task_move(
+                task,
+                TaskMove.REJECT,
+                invoice=invoice,
+                actor=user,
+                changes={**decided, "reason_code": data.reason.code},
+                audit_data={"decision": data.decision, "reason": data.reason.code},
+            )
             invoice_transition(
                 invoice=invoice,
                 to=InvoiceStatus.REJECTED,
@@ -711,15 +823,16 @@ def review_task_decide(
                 },
             )
             return task
-        task.save(update_fields=fields)
         if task.stage == TaskStage.FIRST and task.second_review_reasons:
-            labels = second_review_labels(task)
-            _event(
-                invoice,
-                "review_first_approval",
+            task_move(
+                task,
+                TaskMove.FIRST_APPROVAL,
+                invoice=invoice,
                 actor=user,
-                params={"reasons": "; ".join(labels)},
+                changes=decided,
+                params=_second_review_params(task),
                 note=data.comment,
+                audit_data={"reasons": task.second_review_reasons},
             )
             review_task_open(
                 invoice=invoice,
@@ -730,13 +843,15 @@ def review_task_decide(
                 now=now,
                 clock_of=task,
             )
-            audit_record(
-                actor=user,
-                action="review_task.first_approval",
-                obj=invoice,
-                data={"task": task.pk, "reasons": task.second_review_reasons},
-            )
             return task
+        task_move(
+            task,
+            TaskMove.APPROVE,
+            invoice=invoice,
+            actor=user,
+            changes=decided,
+            audit_data={"decision": data.decision},
+        )
         invoice_transition(
             invoice=invoice,
             to=InvoiceStatus.APPROVED,
@@ -751,27 +866,38 @@ def review_task_decide(
     return task
 
 
+def _second_review_params(task: ReviewTask) -> dict[str, str]:
+    """The second-review reasons in both languages (the timeline shows the
+    reader's: ``reasons`` / ``reasons_en``)."""
+    params = {}
+    for key, language in (("reasons", "zh-hans"), ("reasons_en", "en")):
+        with translation.override(language):
+            params[key] = "; ".join(second_review_labels(task))
+    return params
+
+
 def _pause(
     task: ReviewTask,
     invoice: Invoice,
     *,
     user: Any,
     question: str,
-    now: dt.datetime,
+    decided: dict[str, Any],
 ) -> None:
-    task.state = TaskState.WAITING
-    ReviewTaskPause.objects.create(task=task, paused_at=now, reason="info_requested")
+    """Ask the submitter: the SLA clock stops (the remaining time is kept)."""
+    check_move(task, TaskMove.REQUEST_INFO)
+    ReviewTaskPause.objects.create(
+        task=task, paused_at=decided["decided_at"], reason="info_requested"
+    )
     fields = schedule(task, cal=business_calendar(), pauses=pause_intervals(task))
-    task.save(
-        update_fields=[
-            "state",
-            "decision",
-            "comment",
-            "decided_by",
-            "decided_at",
-            "lease_expires_at",
-            *fields,
-        ]
+    task_move(
+        task,
+        TaskMove.REQUEST_INFO,
+        invoice=invoice,
+        actor=user,
+        changes=decided,
+        extra_fields=fields,
+        audit_data={"decision": TaskDecision.REQUEST_INFO},
     )
     invoice_transition(
         invoice=invoice,
@@ -786,11 +912,15 @@ def _pause(
 # --------------------------------------------------------------------- resume
 
 
-def _resume_task(task: ReviewTask, *, now: dt.datetime) -> None:
+def _resume_task(
+    task: ReviewTask, invoice: Invoice, *, now: dt.datetime, actor: Any = None
+) -> None:
+    """Back to the queue with the time that was left: the pause is closed, and the
+    due time moves on by the business time it lasted."""
+    check_move(task, TaskMove.RESUME)
     ReviewTaskPause.objects.filter(task=task, resumed_at__isnull=True).update(
         resumed_at=now
     )
-    task.state = TaskState.QUEUED
     task.assigned_to = None
     task.claimed_at = None
     task.lease_expires_at = None
@@ -798,9 +928,12 @@ def _resume_task(task: ReviewTask, *, now: dt.datetime) -> None:
     task.decided_by = None
     task.decided_at = None
     fields = schedule(task, cal=business_calendar(), pauses=pause_intervals(task))
-    task.save(
-        update_fields=[
-            "state",
+    task_move(
+        task,
+        TaskMove.RESUME,
+        invoice=invoice,
+        actor=actor,
+        extra_fields=[
             "assigned_to",
             "claimed_at",
             "lease_expires_at",
@@ -808,7 +941,8 @@ def _resume_task(task: ReviewTask, *, now: dt.datetime) -> None:
             "decided_by",
             "decided_at",
             *fields,
-        ]
+        ],
+        audit_data={"due": _local(task.due_at)},
     )
 
 
@@ -856,7 +990,7 @@ def review_task_resume(
         )
     if task is None:
         return None
-    _resume_task(task, now=now)
+    _resume_task(task, invoice, now=now, actor=actor)
     return task
 
 
@@ -877,16 +1011,18 @@ def review_task_close_for_invoice(
     ReviewTaskPause.objects.filter(task=task, resumed_at__isnull=True).update(
         resumed_at=now
     )
-    task.state = TaskState.DONE
-    task.decision = TaskDecision.CLOSED
-    task.decided_at = now
-    task.lease_expires_at = None
-    task.save(update_fields=["state", "decision", "decided_at", "lease_expires_at"])
-    _event(
-        invoice,
-        "review_closed",
+    task_move(
+        task,
+        TaskMove.CLOSE,
+        invoice=invoice,
         actor=actor,
+        changes={
+            "decision": TaskDecision.CLOSED,
+            "decided_at": now,
+            "lease_expires_at": None,
+        },
         params={"status": str(InvoiceStatus(invoice.status).label)},
+        audit_data={"status": invoice.status},
     )
     return task
 
@@ -903,7 +1039,7 @@ class SweepReport:
 
 
 def _sweep_limit() -> int:
-    return int(getattr(settings, "REVIEW_SWEEP_LIMIT", DEFAULT_SWEEP_LIMIT))
+    return settings.REVIEW_SWEEP_LIMIT
 
 
 def review_task_expire_leases(*, now: dt.datetime | None = None) -> list[int]:
@@ -926,13 +1062,13 @@ def review_task_expire_leases(*, now: dt.datetime | None = None) -> list[int]:
             ):
                 continue
             holder = task.assigned_to
-            _requeue(task)
-            _event(invoice, "review_lease_expired", params={"by": holder.username})
-            audit_record(
-                actor=None,
-                action="review_task.lease_expired",
-                obj=invoice,
-                data={"task": task.pk, "holder": holder.pk},
+            task_move(
+                task,
+                TaskMove.EXPIRE,
+                invoice=invoice,
+                changes=_UNCLAIMED,
+                params={"by": holder.username},
+                audit_data={"holder": holder.pk},
             )
             expired.append(task_id)
     if expired:
@@ -1020,12 +1156,4 @@ def _breach(task: ReviewTask, invoice: Invoice, *, now: dt.datetime) -> None:
     if task.priority < Priority.URGENT:
         _change_priority(
             task, invoice, task.priority + 1, now=now, cause="sla_breached"
-        )
-        _event(
-            invoice,
-            "review_priority_changed",
-            params={
-                "priority": PRIORITY_NAMES[Priority(task.priority)],
-                "due": _local(task.due_at),
-            },
         )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/", views.task_detail, name="task"),
     path("tasks/<int:task_id>/document/", views.task_document, name="task_document"),
     path("tasks/<int:task_id>/decide/", views.task_decide, name="task_decide"),
+    path("tasks/<int:task_id>/claim/", views.task_claim, name="task_claim"),
     path("tasks/<int:task_id>/release/", views.task_release, name="task_release"),
     path("tasks/<int:task_id>/heartbeat/", views.task_heartbeat, name="heartbeat"),
     path("tasks/<int:task_id>/reassign/", views.task_reassign, name="task_reassign"),

@@ -29,6 +29,7 @@ from .calendar import business_calendar
 from .filters import ReviewTaskPageFilter
 from .forms import BulkForm, DecisionForm, ReassignForm
 from .messages import event_message
+from .transitions import task_capabilities
 
 PAGE_SIZE = 50
 
@@ -89,7 +90,11 @@ def _query_without_page(request: HttpRequest) -> str:
 @require_POST
 @capability_required(Perm.REVIEW)
 def claim_next(request: HttpRequest) -> HttpResponse:
-    task = services.review_task_claim_next(user=request.user)
+    try:
+        task = services.review_task_claim_next(user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("reviews:queue")
     if task is None:
         messages.info(request, _("Nothing to claim: the queue is empty for you."))
         return redirect("reviews:queue")
@@ -109,9 +114,9 @@ def _task_context(request: HttpRequest, task, form=None) -> dict:
     document = latest_document(invoice)
     language = get_language() or ""
     reasons = selectors.rejection_reasons()
-    mine = task.state == TaskState.CLAIMED and task.assigned_to_id == request.user.pk
     can_supervise = user_can(request.user, Perm.SUPERVISE)
     problem = services.separation_problem(user=request.user, task=task)
+    capabilities = task_capabilities(task, request.user, separation_problem=problem)
     events = [
         (event, event_message(event))
         for event in invoice.timeline.select_related("actor")
@@ -132,7 +137,10 @@ def _task_context(request: HttpRequest, task, form=None) -> dict:
         "pauses": list(task.pauses.all()),
         "second_review": selectors.second_review_labels(task),
         "reasons": reasons,
-        "mine": mine,
+        "mine": capabilities.mine,
+        "can": capabilities,
+        "canned_replies": selectors.canned_replies(),
+        "english": language.startswith("en"),
         "separation_problem": problem,
         "form": form
         or DecisionForm(initial={"next": True}, reasons=reasons, language=language),
@@ -195,6 +203,21 @@ def task_heartbeat(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @require_POST
 @capability_required(Perm.REVIEW)
+def task_claim(request: HttpRequest, task_id: int) -> HttpResponse:
+    """ "Claim this task" on the task page: the rules of claim-next."""
+    try:
+        services.review_task_claim(user=request.user, task_id=task_id)
+    except NotFoundError as exc:
+        raise Http404 from exc
+    except ApplicationError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The task is yours: decide it."))
+    return redirect("reviews:task", task_id=task_id)
+
+
+@require_POST
+@capability_required(Perm.REVIEW)
 def task_release(request: HttpRequest, task_id: int) -> HttpResponse:
     try:
         services.review_task_release(user=request.user, task_id=task_id)
@@ -229,12 +252,7 @@ def task_decide(request: HttpRequest, task_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Decision recorded."))
             if form.cleaned_data["next"]:
-                task = services.review_task_claim_next(user=request.user)
-                if task is not None:
-                    return redirect("reviews:task", task_id=task.pk)
-                messages.info(
-                    request, _("Nothing to claim: the queue is empty for you.")
-                )
+                return claim_next(request)
             return redirect("reviews:queue")
     task = _task_or_404(request, task_id)
     return render(

@@ -279,7 +279,7 @@ class RegistryUploadForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        limit = max(REGISTRY_MAX_MB, getattr(settings, "MAX_UPLOAD_MB", 0))
+        limit = max(REGISTRY_MAX_MB, settings.MAX_UPLOAD_MB)
         if upload.size > limit * 1024 * 1024:
             raise forms.ValidationError(
                 _(

@@ -69,8 +69,23 @@ def same_value(a: Any, b: Any) -> bool:
     return False
 
 
+class _VersionLabels:
+    """Labels of a rule version: who changed it, what a failure does."""
+
+    changed_by: Any
+    outcome_on_fail: str
+
+    @property
+    def changed_by_name(self) -> str:
+        return self.changed_by.get_username() if self.changed_by is not None else ""
+
+    @property
+    def outcome_label(self) -> str:
+        return outcome_label(self.outcome_on_fail)
+
+
 @dataclass
-class RuleRow:
+class RuleRow(_VersionLabels):
     """One rule as the pages and the API show it."""
 
     spec: RuleSpec
@@ -98,14 +113,6 @@ class RuleRow:
     @property
     def params(self) -> dict[str, Any]:
         return effective_params(self.spec, self.stored_params)
-
-    @property
-    def changed_by_name(self) -> str:
-        return self.changed_by.get_username() if self.changed_by is not None else ""
-
-    @property
-    def outcome_label(self) -> str:
-        return outcome_label(self.outcome_on_fail)
 
 
 def _row(spec: RuleSpec, rule: Rule | None) -> RuleRow:
@@ -153,7 +160,7 @@ class Change:
 
 
 @dataclass
-class VersionRow:
+class VersionRow(_VersionLabels):
     version: int
     enabled: bool
     outcome_on_fail: str
@@ -162,14 +169,6 @@ class VersionRow:
     changed_by: Any
     change_note: str
     changes: list[Change] = field(default_factory=list)
-
-    @property
-    def changed_by_name(self) -> str:
-        return self.changed_by.get_username() if self.changed_by is not None else ""
-
-    @property
-    def outcome_label(self) -> str:
-        return outcome_label(self.outcome_on_fail)
 
 
 def _param_label(spec: RuleSpec, name: str) -> str:

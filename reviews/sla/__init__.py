@@ -1,4 +1,9 @@
-"""SLA calendar and ETA arithmetic for the review queue (pure, no ORM)."""
+"""SLA calendar and ETA arithmetic for the review queue (pure, no ORM).
+
+Owns business-time arithmetic (working periods, holidays, make-up workdays, pauses) and
+completion estimates. Part of the reviews layer; imports only the standard library and
+its own modules, so every layer above can use it.
+"""
 
 from reviews.sla.calendar import (
     DEFAULT_WORKING_PERIODS,

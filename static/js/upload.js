@@ -23,6 +23,9 @@
       bar.classList.add(xhr.status < 300 ? "bg-success" : "bg-danger");
       outcome.classList.remove("text-muted");
       outcome.innerHTML = xhr.responseText;
+      // Each received file's screening result then updates itself (htmx polling of
+      // its status line, which stops once the invoice is decided).
+      if (window.htmx) window.htmx.process(outcome);
     };
     xhr.onerror = () => {
       bar.classList.add("bg-danger");

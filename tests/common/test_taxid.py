@@ -87,3 +87,51 @@ def test_older_forms_are_legacy(value: str) -> None:
 @pytest.mark.parametrize("value", ["", "123", "ABC", "91110108551385082"[:16]])
 def test_garbage_is_invalid(value: str) -> None:
     assert classify_tax_id(value) is TaxIdForm.INVALID
+
+
+# --- what python-stdnum adds (issue 14) ----------------------------------------------
+
+
+def _with_check(first17: str) -> str:
+    return first17 + uscc_check_char(first17)
+
+
+def test_a_division_code_with_letters_is_not_a_uscc() -> None:
+    # The checksum passes, but chars 3-8 are a GB/T 2260 division: digits only.
+    value = _with_check("911101AB551385082")
+    assert not is_valid_uscc(value)
+    assert classify_tax_id(value) is TaxIdForm.INVALID
+
+
+@pytest.mark.parametrize("authority", ["A", "N", "Y"])
+def test_letter_registration_authorities_are_uscc(authority: str) -> None:
+    value = _with_check(f"{authority}1110108MA0K1XY3R")
+    assert is_valid_uscc(value)
+    assert not is_valid_uscc(value[:17] + ("0" if value[17] != "0" else "1"))
+
+
+def test_uscc_check_char_refuses_what_is_not_17_alphabet_characters() -> None:
+    for bad in ("9111010855138508", "911101085513850821", "91110108551385O82"):
+        with pytest.raises(ValueError):
+            uscc_check_char(bad)
+
+
+def _personal(first17: str) -> str:
+    total = sum(int(d) * (2 ** (17 - i) % 11) for i, d in enumerate(first17))
+    return first17 + "10X98765432"[total % 11]
+
+
+def test_a_personal_id_with_an_impossible_birth_date_is_invalid() -> None:
+    value = _personal("11010519491331002")  # 31st day of a 13th month
+    assert not is_valid_personal_id(value)
+    assert classify_tax_id(value) is TaxIdForm.INVALID
+
+
+def test_a_personal_id_with_an_unknown_division_is_invalid() -> None:
+    value = _personal("00000019491231002")
+    assert not is_valid_personal_id(value)
+    assert classify_tax_id(value) is TaxIdForm.INVALID
+
+
+def test_a_personal_id_is_read_in_lower_case_and_with_spaces() -> None:
+    assert is_valid_personal_id(" 11010519491231002x ")

@@ -22,10 +22,10 @@ from django.core.management import call_command
 from django.db import transaction
 from playwright.sync_api import expect
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import Organization, User
 from accounts.roles import Role
 from invoiceportal.audit.models import AuditEntry
+from portal.management.commands.seed_demo import DEMO_PASSWORD
 from reviews.models import Rule
 from reviews.queue.services import review_task_open
 from reviews.rules import rule_update

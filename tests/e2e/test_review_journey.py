@@ -14,10 +14,10 @@ from django.core.management import call_command
 from django.db import transaction
 from playwright.sync_api import expect
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD
 from accounts.models import User
 from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import InvoiceStatus
+from portal.management.commands.seed_demo import DEMO_PASSWORD
 from reviews.models import ReviewTask, SecondReviewRule
 from reviews.queue.defaults import seed_defaults
 from reviews.queue.services import review_task_open

@@ -12,6 +12,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from invoiceportal.invoices.notify import (
+    invoice_subject,
+    notify_about_invoice,
+    notify_for_timeline_event,
+)
 from invoiceportal.notifications import services
 from invoiceportal.notifications.models import (
     Channel,
@@ -23,7 +28,6 @@ from invoiceportal.notifications.services import (
     notification_deliver,
     notifications_catch_up,
     notify,
-    notify_for_timeline_event,
 )
 from tests.invoices.submitter.helpers import (
     ask_for_info,
@@ -43,7 +47,7 @@ def _media(settings, tmp_path):
 
 def _notify(**kwargs):
     with transaction.atomic():
-        return notify(**kwargs)
+        return notify_about_invoice(**kwargs)
 
 
 def test_in_app_row_at_once_and_email_only_after_commit(
@@ -77,7 +81,7 @@ def test_preferences_choose_email_and_sms(submitter, caplog):
     )
     with caplog.at_level(logging.INFO, logger="invoiceportal.notifications.sms"):
         with transaction.atomic():
-            rows = notify(
+            rows = notify_about_invoice(
                 users=[submitter], invoice=invoice, kind="decided", context={}
             )
         for row in rows:
@@ -133,14 +137,14 @@ def test_timeline_events_notify_the_submitter_once(submitter, reviewer):
     reviewer_decides(invoice, reviewer, "reject", reason_code="wrong_buyer")
     event = invoice.timeline.get(code="rejected")
     # The decision notified the submitter in its own transaction.
-    direct = Notification.objects.filter(source_event=event)
+    direct = Notification.objects.filter(source=f"timeline:{event.pk}")
     assert {n.channel for n in direct} == {Channel.IN_APP, Channel.EMAIL}
     with transaction.atomic():
         assert notify_for_timeline_event(event) == []
     # the sweep finds it notified already
     later = timezone.now() + dt.timedelta(minutes=5)
     assert notifications_catch_up(now=later) == 0
-    assert Notification.objects.filter(source_event=event).count() == 2
+    assert Notification.objects.filter(source=f"timeline:{event.pk}").count() == 2
 
 
 def test_catch_up_notifies_decisions_and_questions_nobody_notified(
@@ -159,10 +163,13 @@ def test_catch_up_notifies_decisions_and_questions_nobody_notified(
 
     kinds = dict(
         Notification.objects.filter(channel=Channel.IN_APP).values_list(
-            "invoice_id", "kind"
+            "subject", "kind"
         )
     )
-    assert kinds == {rejected.pk: Kind.DECIDED, asked.pk: Kind.INFO_REQUESTED}
+    assert kinds == {
+        invoice_subject(rejected.pk): Kind.DECIDED,
+        invoice_subject(asked.pk): Kind.INFO_REQUESTED,
+    }
     subjects = sorted(m.subject for m in mail.outbox)
     assert len(subjects) == 2
 
@@ -175,9 +182,8 @@ def test_centre_badge_and_mark_read(client, submitter):
         kind="decided",
         context={"status": "approved"},
     )
-    _notify(
-        users=[submitter], invoice=None, kind="sla_at_risk", context={"reference": "X"}
-    )
+    with transaction.atomic():
+        notify(users=[submitter], kind="sla_at_risk", context={"reference": "X"})
     client.force_login(submitter)
 
     home = client.get(reverse("invoices:list")).content.decode()
@@ -185,7 +191,9 @@ def test_centre_badge_and_mark_read(client, submitter):
 
     centre = client.get(reverse("notifications:centre")).content.decode()
     assert invoice.reference in centre
-    one = Notification.objects.get(invoice=invoice, channel=Channel.IN_APP)
+    one = Notification.objects.get(
+        subject=invoice_subject(invoice.pk), channel=Channel.IN_APP
+    )
     client.post(reverse("notifications:mark_read", args=[one.pk]))
     assert (
         'data-unread="1"' in client.get(reverse("notifications:badge")).content.decode()
@@ -230,7 +238,7 @@ def test_the_centre_pages_by_id(client, submitter):
     invoice = make_invoice(submitter.organization, submitter)
     with transaction.atomic():
         for _ in range(35):
-            notify(
+            notify_about_invoice(
                 users=[submitter],
                 invoice=invoice,
                 kind="expedite_decided",

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from invoiceportal.invoices.models import Invoice
+from reviews.metrics import metrics_summary
 from tests.conftest import api_as
 from tests.reviews.test_screening import make_invoice
 
@@ -67,3 +68,27 @@ def test_bad_window_and_submitters_are_refused(submitter, supervisor):
     assert bad.status_code == 400
     assert bad.json()["code"] == "invalid"
     assert api_as(submitter).get(URL).status_code == 403
+
+
+def test_decided_and_the_automatic_share_are_exact_beyond_the_sample(
+    organization: Any, submitter: Any
+) -> None:
+    """Issue 14: ``decided`` was the number of rows read for the percentiles,
+    silently capped at the sample size (50,000)."""
+    now = timezone.now()
+    for i in range(5):
+        invoice = make_invoice(
+            organization,
+            submitter,
+            number=f"2611300000000000{i:04d}",
+            identity=f"2611300000000000{i:04d}",
+            submitted_at=now - dt.timedelta(hours=2),
+        )
+        source = "automatic" if i < 4 else "reviewer"
+        decided(invoice, source=source, minutes=10 + i, status="approved")
+
+    summary = metrics_summary(now=now, sample=2)
+
+    assert summary["decided"] == 5
+    assert summary["automatic_share"] == pytest.approx(0.8)
+    assert summary["decision_time_sample"] == 2

@@ -34,9 +34,8 @@ def snapshot() -> tuple[Any, ...]:
     )
 
 
-def test_defaults_are_seeded_once_at_version_1() -> None:
-    assert rules_ensure_defaults() == len(RULES)
-    assert rules_ensure_defaults() == 0
+def test_defaults_are_seeded_by_the_migration_once_at_version_1() -> None:
+    assert rules_ensure_defaults() == 0  # migration 0004 stored them all
 
     assert Rule.objects.count() == len(RULES)
     assert set(Rule.objects.values_list("version", flat=True)) == {1}
@@ -44,6 +43,19 @@ def test_defaults_are_seeded_once_at_version_1() -> None:
     rule = Rule.objects.get(code="parties.buyer_tax_id")
     assert (rule.enabled, rule.outcome_on_fail) == (True, "reject")
     assert rules_active() == default_rules()
+
+
+def test_reading_the_rules_never_writes(django_assert_num_queries) -> None:
+    """Issue 14: a rule the database lacks (a catalog newer than the data) runs with
+    its catalog default; reading creates no row."""
+    RuleVersion.objects.filter(rule__code="audit.sample").delete()
+    Rule.objects.filter(code="audit.sample").delete()
+
+    with django_assert_num_queries(1):  # one SELECT, no INSERT
+        active = rules_active()
+
+    assert active["audit.sample"] == default_rules()["audit.sample"]
+    assert not Rule.objects.filter(code="audit.sample").exists()
 
 
 def test_a_missing_default_is_added_back_without_touching_the_others(

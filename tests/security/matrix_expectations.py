@@ -86,8 +86,13 @@ API_ADMINISTER = "401 403 403 403 403 403 403 ok  ok"
 
 EXPECTED: dict[str, dict[str, Row]] = {
     # Probes for the load balancer: no session, no data beyond up/ready.
+    # The browser's icon: a redirect to the static file, for everyone.
+    "favicon": {"GET": row(same("redirect")), "POST": row(same("405"))},
     "healthz": {"GET": row(same("ok")), "POST": row(same("405"))},
     "readyz": {"GET": row(same("ok")), "POST": row(same("405"))},
+    # Prometheus: only with METRICS_TOKEN or from METRICS_ALLOWED_ADDRESSES, never by
+    # signing in; closed in tests (neither set).
+    "metrics": {"GET": row(same("403")), "POST": row(same("405"))},
     # ----------------------------------------------------------------- accounts
     "home": page(
         "login redirect redirect redirect redirect redirect redirect redirect redirect"
@@ -171,8 +176,9 @@ EXPECTED: dict[str, dict[str, Row]] = {
         "GET": row("login 403 403 ok ok ok ok ok ok"),
         "POST": row(same("405")),
     },
+    # The task's reviewer already holds REVIEW_MAX_OPEN_CLAIMS (1) tasks: refused.
     "reviews:claim_next": post_only(
-        "login 403 403 redirect redirect redirect redirect 403 redirect"
+        "login 403 403 refused redirect redirect redirect 403 redirect"
     ),
     "reviews:task": {
         "GET": row("login 403 403 ok 404 ok ok 403 ok"),
@@ -189,15 +195,40 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "reviews:task_release": post_only(
         "login 403 403 redirect 404 redirect refused 403 redirect"
     ),
+    # "Claim this task" (issue 11, H2): the holder's repeat is a no-op; a task held by
+    # another reviewer is refused with a message.
+    "reviews:task_claim": post_only(
+        "login 403 403 redirect 404 refused refused 403 refused"
+    ),
     "reviews:heartbeat": post_only("login 403 403 ok 404 invalid invalid 403 invalid"),
     "reviews:task_reassign": post_only(
         "login 403 403 403 403 redirect refused redirect redirect"
     ),
     "reviews:board": {"GET": row(SUPERVISE), "POST": row(same("405"))},
+    # Performance page and its CSV downloads (issue 13, H7): the CSV needs ``chart``
+    # (400 without it, once authorised).
+    "insight:performance": {"GET": row(SUPERVISE), "POST": row(same("405"))},
+    "insight:performance_csv": {
+        "GET": row("login 403 403 403 403 invalid invalid invalid invalid"),
+        "POST": row(same("405")),
+    },
     # The administrator role supervises dashboards, not the queue: releasing a task
     # needs the review capability (refused per task on the board).
     "reviews:board_bulk": post_only(
         "login 403 403 403 403 redirect refused refused redirect"
+    ),
+    # The workbench (H4): staff who may see the task and are not of the submitter's
+    # organization (separation: 403 for its supervisor, 404 for its reviewer, who
+    # cannot see the task). Only the claimant corrects a field (others refused).
+    "workbench:page": {
+        "GET": row("login 403 403 ok 404 ok 403 403 ok"),
+        "POST": row(same("405")),
+    },
+    "workbench:correct": post_only(
+        "login 403 403 redirect 404 refused 403 403 refused"
+    ),
+    "workbench:notes": post_only(
+        "login 403 403 redirect 404 redirect 403 403 redirect"
     ),
     "reviews:rules": page(ADMINISTER),
     "reviews:registry_upload": page(ADMINISTER),
@@ -256,6 +287,8 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "api:token": api(same("ok"), post=same("ok")),
     "api:sign-out-everywhere": api(API_ANYONE_SIGNED_IN, post=API_ANYONE_SIGNED_IN),
     "api:metrics-summary": api(API_SUPERVISE, get=API_SUPERVISE),
+    # Breach forecast (issue 13, H7).
+    "api:metrics-forecast": api(API_SUPERVISE, get=API_SUPERVISE),
     # Public in development and tests (API_DOCS_PUBLIC); signed-in only in production.
     "api:schema": api(same("ok"), get=same("ok")),
     "api:docs": api(same("ok"), get=same("ok")),
@@ -304,7 +337,14 @@ EXPECTED: dict[str, dict[str, Row]] = {
     ),
     "api:review-task-list": api(API_REVIEW, get=API_REVIEW),
     "api:review-task-board": api(API_REVIEW, get="401 403 403 403 403 ok ok 403 ok"),
-    "api:review-task-claim-next": api(API_REVIEW, post=API_REVIEW),
+    # The task's reviewer already holds REVIEW_MAX_OPEN_CLAIMS (1) tasks: 409.
+    "api:review-task-claim-next": api(
+        API_REVIEW, post="401 403 403 invalid ok ok ok 403 ok"
+    ),
+    # Claim this task (issue 11, H2): 409 when another reviewer holds it.
+    "api:review-task-claim": api(
+        API_REVIEW, post="401 403 403 ok 404 invalid invalid 403 invalid"
+    ),
     "api:review-task-detail": api(API_REVIEW, get="401 403 403 ok 404 ok ok 403 ok"),
     # Only the claimant decides: everyone else is refused (409 not_your_task).
     "api:review-task-decide": api(
@@ -346,6 +386,33 @@ EXPECTED: dict[str, dict[str, Row]] = {
     "api:canned-reply-detail": api(
         API_ADMINISTER, get=API_ADMINISTER, patch=API_ADMINISTER
     ),
+    # ------------------------------------------------- webhooks (issue 13, H6)
+    "api:webhook-endpoint-list": api(
+        API_ADMINISTER, get=API_ADMINISTER, post=API_ADMINISTER
+    ),
+    "api:webhook-endpoint-detail": api(
+        API_ADMINISTER, get=API_ADMINISTER, patch=API_ADMINISTER
+    ),
+    "api:webhook-endpoint-resume": api(API_ADMINISTER, post=API_ADMINISTER),
+    "api:webhook-endpoint-rotate-secret": api(API_ADMINISTER, post=API_ADMINISTER),
+    # Pages: an empty POST re-renders the form with its errors (ok).
+    "webhooks:endpoints": page(ADMINISTER),
+    "webhooks:endpoint_new": page(ADMINISTER),
+    "webhooks:endpoint_edit": page(ADMINISTER),
+    "webhooks:deliveries": page(ADMINISTER),
+    # The capability is checked before the method: 405 only for administrators.
+    "webhooks:endpoint_resume": {
+        "GET": row("login 403 403 403 403 403 403 405 405"),
+        "POST": row("login 403 403 403 403 403 403 redirect redirect"),
+    },
+    "webhooks:endpoint_rotate_secret": {
+        "GET": row("login 403 403 403 403 403 403 405 405"),
+        "POST": row(ADMINISTER),
+    },
+    "webhooks:delivery_replay": {
+        "GET": row("login 403 403 403 403 403 403 405 405"),
+        "POST": row("login 403 403 403 403 403 403 redirect redirect"),
+    },
     # ------------------------------------------------------- Django admin (site)
     # Staff only: the admin role (staff) and the superuser; everyone else is sent to
     # the admin's sign-in page.
@@ -523,6 +590,18 @@ def body(route: Route, method: str, world: World) -> dict[str, Any] | None:
             "tasks": [world.task.pk],
             "action": "release",
         },
+        ("api:webhook-endpoint-list", "POST"): {
+            "url": "https://93.184.215.14/matrix",
+            "events": ["invoice.decided"],
+            "organization": world.org_a.pk,
+        },
+        ("api:webhook-endpoint-detail", "PATCH"): {"active": False},
+        ("workbench:correct", "POST"): {
+            "field": "seller_name",
+            "value": "北京某软件有限公司（更正）",
+            "reason": "matrix",
+        },
+        ("workbench:notes", "POST"): {"body": "matrix note"},
     }
     return bodies.get((route.key, method))
 

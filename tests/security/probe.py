@@ -88,6 +88,9 @@ def url_kwargs(route: Route, world: World) -> dict[str, Any]:
         # The superuser: the admin role must not be able to take it over.
         "api:user-detail": users["superuser"].pk,
         "api:rule-detail": world.rule_code,
+        "api:webhook-endpoint-detail": world.extra["webhook_endpoint"].pk,
+        "api:webhook-endpoint-resume": world.extra["webhook_endpoint"].pk,
+        "api:webhook-endpoint-rotate-secret": world.extra["webhook_endpoint"].pk,
     }
     values: dict[str, Any] = {
         "invoice_id": world.invoice.pk,
@@ -106,6 +109,8 @@ def url_kwargs(route: Route, world: World) -> dict[str, Any]:
         "priority": 2,  # an SLA policy
         "reason_code": "other",  # a seeded rejection reason
         "reply_code": "contract",  # a seeded canned reply
+        "endpoint_id": world.extra["webhook_endpoint"].pk,
+        "delivery_id": world.extra["webhook_delivery"].pk,
     }
     kwargs: dict[str, Any] = {}
     for param in route.params:

@@ -22,12 +22,15 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import Organization
 from accounts.roles import Role
 from invoiceportal.invoices.models import ExpediteRequest, Invoice
+from invoiceportal.invoices.notify import invoice_subject
 from invoiceportal.notifications.models import Notification
 from reviews.models import ReviewTask, SellerList, SellerListEntry
 from reviews.queue.defaults import seed_defaults
 from reviews.queue.services import review_task_claim_next
 from tests.factories import OrganizationFactory, UserFactory
 from tests.invoices.submitter.helpers import make_invoice, to_review
+from webhooks.models import WebhookDelivery
+from webhooks.services import webhook_endpoint_create, webhook_event_record
 
 # The actors, in the order the matrix reports them.
 ANONYMOUS = "anonymous"
@@ -104,7 +107,10 @@ def build_world() -> World:
             invoice=invoice, requested_by=users[SUBMITTER], reason="月底结账"
         )
     notification = Notification.objects.create(
-        user=users[SUBMITTER], invoice=invoice, kind="info_requested"
+        user=users[SUBMITTER],
+        subject=invoice_subject(invoice.pk),
+        link=f"/invoices/{invoice.pk}/",
+        kind="info_requested",
     )
     seller_entry = SellerListEntry.objects.create(
         seller_tax_id="91110108690017781B", list=SellerList.WATCH, note="watch"
@@ -114,6 +120,7 @@ def build_world() -> World:
     second_reviewer = UserFactory(role=Role.REVIEWER, organization=centre)
     reset_target = UserFactory(role=Role.SUBMITTER, organization=org_a)
     _admin_rows(users)
+    webhook = _webhook_rows(org_a, invoice, users[SUPERUSER])
     return World(
         org_a=org_a,
         org_b=org_b,
@@ -129,8 +136,23 @@ def build_world() -> World:
             "second_reviewer": second_reviewer,
             "reset_uid": urlsafe_base64_encode(force_bytes(reset_target.pk)),
             "reset_token": default_token_generator.make_token(reset_target),
+            **webhook,
         },
     )
+
+
+def _webhook_rows(org: Organization, invoice: Invoice, actor: Any) -> dict[str, Any]:
+    """Organization A's webhook endpoint and one delivery, for the webhook routes."""
+    endpoint, _secret = webhook_endpoint_create(
+        actor=actor,
+        organization=org,
+        url="https://93.184.215.14/erp",
+        events=["task.breached"],
+    )
+    with transaction.atomic():
+        event = webhook_event_record(event_type="task.breached", invoice=invoice)
+    delivery = WebhookDelivery.objects.get(event=event)
+    return {"webhook_endpoint": endpoint, "webhook_delivery": delivery}
 
 
 def _admin_rows(users: dict[str, Any]) -> None:

@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
 
+from invoiceportal.common.capitals import parse_capitals
+from invoiceportal.common.taxid import TaxIdForm, classify_tax_id
+
 from .kinds import digital_kind, kind_from_code
 from .types import (
     ExtractedInvoice,
@@ -404,8 +407,6 @@ _OCR_DIGIT_FIX = str.maketrans({"O": "0", "I": "1", "Z": "2", "S": "5"})
 
 def clean_tax_id(text: str) -> tuple[str, bool]:
     """A taxpayer ID from printed text, and whether it has a known shape."""
-    from invoiceportal.common.taxid import TaxIdForm, classify_tax_id
-
     compact = re.sub(r"[\s\-]", "", fold(text)).upper()
     match = _TAX_ID.search(compact)
     if not match:
@@ -801,53 +802,18 @@ def _remarks(b: _Builder, lines: list[Line], anchors: list[Anchor]) -> None:
 
 # --- capitals -----------------------------------------------------------------
 
-_DIGITS = "零壹贰叁肆伍陆柒捌玖"
-_UNITS = {"拾": 10, "佰": 100, "仟": 1000}
-
 
 def capitals_to_amount(text: str) -> Decimal | None:
-    """价税合计 in capitals as a number (any allowed variant, red prefixes)."""
-    s = re.sub(r"\s", "", fold(text or ""))
-    s = s.lstrip("⊗")  # printed before legacy capitals; not a sign by itself
-    negative = False
-    for marker in ("(负数)", "负数", "负"):
-        if s.startswith(marker):
-            negative, s = True, s[len(marker) :]
-    s = s.rstrip("整正").replace("圆", "元")
-    if not s:
-        return None
-    integer_part, sep, frac = s.partition("元")
-    if not sep:
-        integer_part, frac = "", s
-    total = mid = section = digit = 0
+    """价税合计 in capitals as a number (``common.capitals``), None when unreadable.
+
+    A leading ⊗ is printed before the capitals of legacy prints: here it is not a
+    sign by itself (only 负数 is), and ``consistency`` compares magnitudes.
+    """
+    s = (text or "").strip().lstrip("⊗").strip()
     try:
-        for ch in integer_part:
-            if ch in _DIGITS:
-                digit = _DIGITS.index(ch)
-            elif ch in _UNITS:
-                section += (digit or 1) * _UNITS[ch]
-                digit = 0
-            elif ch == "万":
-                mid, section, digit = (section + digit) * 10_000, 0, 0
-            elif ch == "亿":
-                total = (total + mid + section + digit) * 100_000_000
-                mid = section = digit = 0
-            else:
-                return None
-        integer = total + mid + section + digit
-        cents = digit = 0
-        for ch in frac:
-            if ch in _DIGITS:
-                digit = _DIGITS.index(ch)
-            elif ch in "角分":
-                cents += digit * (10 if ch == "角" else 1)
-                digit = 0
-            else:
-                return None
+        return parse_capitals(s)
     except ValueError:
         return None
-    value = Decimal(integer) + Decimal(cents) / 100
-    return -value if negative else value
 
 
 # --- entry point --------------------------------------------------------------

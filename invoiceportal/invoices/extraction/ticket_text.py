@@ -144,9 +144,8 @@ def read_ticket_page(
             labelled(rows, "填开日期") or labelled(rows, "开票日期")
         )
         _air(rows, inv)
-    found = [
-        name
-        for name in (
+    inv.mark_read(
+        (
             "kind",
             "number",
             "issue_date",
@@ -155,12 +154,9 @@ def read_ticket_page(
             "amount",
             "tax_amount",
             "total_amount",
-        )
-        if getattr(inv, name) not in (None, "")
-    ]
-    if inv.extras:
-        found.append("extras")
-    inv.readings = {name: reading for name in found}
+        ),
+        reading,
+    )
     return inv
 
 

@@ -8,6 +8,7 @@ line has ``tax_rate=None`` and ``tax_exempt=True``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -115,3 +116,11 @@ class ExtractedInvoice:
 
     def min_confidence(self) -> float:
         return min((r.confidence for r in self.readings.values()), default=0.0)
+
+    def mark_read(self, names: Iterable[str], reading: FieldReading) -> None:
+        """Record ``reading`` for each of ``names`` that holds a value (and for
+        ``extras`` when there are any), replacing the readings so far."""
+        found = [name for name in names if getattr(self, name) not in (None, "")]
+        if self.extras:
+            found.append("extras")
+        self.readings = {name: reading for name in found}

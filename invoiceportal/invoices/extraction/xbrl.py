@@ -148,9 +148,8 @@ def read_ticket_xbrl(
     if not inv.number and inv.total_amount is None:
         return None
     reading = FieldReading(source, 1.0)
-    found = [
-        f
-        for f in (
+    inv.mark_read(
+        (
             "kind",
             "number",
             "issue_date",
@@ -162,12 +161,9 @@ def read_ticket_xbrl(
             "tax_amount",
             "total_amount",
             "remarks",
-        )
-        if getattr(inv, f) not in (None, "")
-    ]
-    if inv.extras:
-        found.append("extras")
-    inv.readings = {f: reading for f in found}
+        ),
+        reading,
+    )
     return inv
 
 

@@ -2,62 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-from decimal import Decimal as D
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 
 from invoiceportal.invoices.lifecycle import invoice_transition
-from invoiceportal.invoices.models import Document, Invoice, InvoiceLine
+from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus
 from reviews.models import CheckResult
+from tests import factories
 
 _numbers = itertools.count(1)
 
 
 def make_invoice(organization: Any, submitter: Any, **changes: Any) -> Invoice:
+    """A received invoice with its document (``tests.factories.make_invoice``)."""
     n = next(_numbers)
     fields: dict[str, Any] = {
         "reference": f"INV-2026-{900000 + n:06d}",
-        "organization": organization,
-        "submitted_by": submitter,
-        "status": InvoiceStatus.RECEIVED,
-        "kind": "digital_special",
         "number": f"2611200000{n:010d}",
-        "seller_name": "北京某软件有限公司",
-        "seller_tax_id": "91110108690017781B",
-        "buyer_name": organization.name,
-        "buyer_tax_id": organization.tax_id,
-        "amount": D("4197.17"),
-        "tax_amount": D("251.83"),
-        "total_amount": D("4449.00"),
     }
-    fields |= changes
-    fields.setdefault("identity", fields["number"])
-    content = fields.pop("file_content", f"<发票>{fields['reference']}</发票>".encode())
-    file_format = fields.pop("file_format", "xml")
-    invoice = Invoice.objects.create(**fields)
-    InvoiceLine.objects.create(
-        invoice=invoice,
-        position=1,
-        name="*信息技术服务*软件服务费",
-        amount=fields["amount"],
-        tax_rate=D("0.06"),
-        tax_amount=fields["tax_amount"],
-    )
-    Document.objects.create(
-        invoice=invoice,
-        file=ContentFile(content, name=f"invoice.{file_format}"),
-        original_name=f"invoice.{file_format}",
-        content_type="application/pdf" if file_format == "pdf" else "application/xml",
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        format=file_format,
-    )
-    return invoice
+    return factories.make_invoice(organization, submitter, **(fields | changes))
 
 
 def _locked(invoice: Invoice) -> Invoice:
@@ -101,7 +67,12 @@ def to_review(
             to=InvoiceStatus.IN_REVIEW,
             actor=None,
             code="sent_to_review",
-            params={"reasons": "明细金额合计与发票金额不符。"},
+            # As screening writes it (``reviews.screening._reason_params``).
+            params={
+                "reasons": "明细金额合计与发票金额不符。",
+                "reasons_en": "The lines do not add up to the amount.",
+                "rules": [failing_rule],
+            },
         )
         review_task_open(invoice=locked)
     invoice.refresh_from_db()

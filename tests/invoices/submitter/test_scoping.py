@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from invoiceportal.notifications.services import notify
+from invoiceportal.invoices.notify import notify_about_invoice
 from tests.conftest import api_as
 from tests.factories import UserFactory
 
@@ -91,7 +91,9 @@ def test_notifications_about_invoices_one_cannot_see_are_not_shown(
     from django.db import transaction
 
     with transaction.atomic():
-        notify(users=[submitter], invoice=theirs[0], kind="decided", context={})
+        notify_about_invoice(
+            users=[submitter], invoice=theirs[0], kind="decided", context={}
+        )
     client.force_login(submitter)
     page = client.get(reverse("notifications:centre")).content.decode()
     assert theirs[0].reference not in page

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,11 +12,11 @@ import pytest
 from django.db import transaction
 
 from accounts.roles import Role
-from invoiceportal.invoices.models import Invoice, InvoiceLine
+from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import InvoiceStatus
 from reviews.models import ReviewTask, SecondReviewRule
-from reviews.queue.defaults import seed_defaults
 from reviews.queue.services import review_task_open
+from tests import factories
 from tests.factories import OrganizationFactory, UserFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -31,37 +30,16 @@ def at(day: int, hour: int, minute: int = 0, month: int = 3) -> dt.datetime:
 
 
 def make_invoice(organization: Any, submitter: Any, **changes: Any) -> Invoice:
-    number = f"{next(_numbers):020d}"
+    """An invoice moved to review by the lifecycle, no task yet
+    (``tests.factories.make_invoice``)."""
     fields: dict[str, Any] = {
         "reference": f"INV-2026-{next(_refs):06d}",
-        "organization": organization,
-        "submitted_by": submitter,
+        "number": f"{next(_numbers):020d}",
         "status": InvoiceStatus.IN_REVIEW,
-        "kind": "digital_special",
-        "number": number,
-        "identity": number,
         "issue_date": dt.date(2026, 2, 27),
-        "seller_name": "北京某软件有限公司",
-        "seller_tax_id": "91110108690017781B",
-        "buyer_name": organization.name,
-        "buyer_tax_id": organization.tax_id,
-        "amount": Decimal("4197.17"),
-        "tax_amount": Decimal("251.83"),
-        "total_amount": Decimal("4449.00"),
-        "total_in_words": "肆仟肆佰肆拾玖圆整",
-    } | changes
-    invoice = Invoice.objects.create(**fields)
-    InvoiceLine.objects.create(
-        invoice=invoice,
-        position=1,
-        name="*信息技术服务*软件服务费",
-        quantity=Decimal(1),
-        unit_price=fields["amount"],
-        amount=fields["amount"],
-        tax_rate=Decimal("0.06"),
-        tax_amount=fields["tax_amount"],
-    )
-    return invoice
+        "document": False,
+    }
+    return factories.make_invoice(organization, submitter, **(fields | changes))
 
 
 def open_task(organization: Any, submitter: Any, **changes: Any) -> ReviewTask:
@@ -72,9 +50,9 @@ def open_task(organization: Any, submitter: Any, **changes: Any) -> ReviewTask:
 
 
 @pytest.fixture(autouse=True)
-def _defaults(db: Any) -> None:
-    """Migration data is gone after a transactional test flushed the database."""
-    seed_defaults()
+def _defaults(db: Any, reference_data: None) -> None:
+    """The migrations' rows, put back by ``reference_data`` (tests/conftest.py) after
+    a transactional test flushed them."""
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +77,12 @@ def make_task(organization, submitter):
         return open_task(organization, submitter, **changes)
 
     return make
+
+
+@pytest.fixture
+def two_claims(settings: Any) -> None:
+    """Reviewers may hold two claimed tasks at once."""
+    settings.REVIEW_MAX_OPEN_CLAIMS = 2
 
 
 @pytest.fixture

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.usefixtures("no_four_eyes")
 
 def audit_of(task) -> list[tuple]:
     return list(
-        AuditEntry.objects.filter(object_id=str(task.invoice_id))
+        AuditEntry.objects.filter(
+            object_id=str(task.invoice_id), action__startswith="review_task."
+        )
         .order_by("seq")
         .values_list("action", "actor_id", "data")
     )

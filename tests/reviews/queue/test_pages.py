@@ -82,7 +82,9 @@ def test_queue_filters(client, make_task, reviewer, organization) -> None:
     assert shown("?breaching=true") == set()
 
 
-def test_claim_next_button_opens_the_task(client, make_task, reviewer) -> None:
+def test_claim_next_button_opens_the_task(
+    client, make_task, reviewer, two_claims
+) -> None:
     task = make_task()
     client.force_login(reviewer)
     response = client.post("/reviews/claim-next/")
@@ -141,9 +143,10 @@ def test_task_page_has_everything_to_decide(
     html = response.content.decode()
     assert 'id="document-pdf"' in html
     assert 'id="decision-form"' in html
-    assert html.index("查验平台中没有这张发票") < html.index(
-        "金额正确"
-    )  # failures first
+    # Failures first; passed checks collapsed under their count.
+    assert html.index("查验平台中没有这张发票") < html.index('id="checks-passed"')
+    assert "1 项检查通过" in html
+    assert "金额正确" not in html  # a pass shows its title only
     assert "62%" in html  # the least sure field
     assert 'data-timer="due"' in html and 'data-timer="lease"' in html
     assert 'data-timer="warn"' in html

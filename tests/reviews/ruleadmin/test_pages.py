@@ -146,6 +146,8 @@ def test_rule_list_shows_titles_in_chinese_for_chinese_users(
 def test_rule_list_does_not_write_even_before_the_rules_are_seeded(
     client, admin_user
 ) -> None:
+    RuleVersion.objects.all().delete()
+    Rule.objects.all().delete()
     client.force_login(admin_user)
     body = client.get(reverse("reviews:rules")).content.decode()
     assert Rule.objects.count() == 0

@@ -15,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Recompute the audit log's keyed hash chain, compare it with its stored head "
         "and with the signed checkpoints, and report the first problem (a broken "
-        "link, a truncated tail, a head or checkpoint mismatch)."
+        "link, a truncated tail, a head or checkpoint mismatch, entries left unsealed "
+        "longer than AUDIT_SEAL_MAX_DELAY_SECONDS)."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -44,6 +45,11 @@ class Command(BaseCommand):
             checkpoints = audit_checkpoints_read(path)
             source = str(path)
         report = audit_verify_chain(checkpoints=checkpoints)
+        if report.problem == "unsealed":
+            raise CommandError(
+                f"Audit chain incomplete: {report.reason} [unsealed] "
+                f"({report.checked} sealed entries verified)."
+            )
         if not report.ok:
             raise CommandError(
                 f"Audit chain broken at entry {report.first_bad_seq}: {report.reason} "

@@ -9,7 +9,8 @@ SIGTERM stops the cluster cleanly in about two seconds.
 This command starts ``qcluster`` in a session of its own, so that a group signal
 reaches only this process, forwards SIGTERM and SIGINT to the cluster's main process
 alone, and SIGKILLs the cluster's whole group if it has not stopped after ``--grace``
-seconds. Use it wherever workers are started (``serve_portal`` does the same).
+seconds. Use it wherever workers are started (the portal's ``serve_portal`` does the
+same).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from .serve_portal import start_worker, stop_process_group
+from invoiceportal.common.processes import start_worker, stop_process_group
 
 
 class Command(BaseCommand):

@@ -1,0 +1,53 @@
+"""SLA display filters usable on any page (``{% load sla_display %}``).
+
+``{{ task.due_at|overdue }}`` gives "overdue by 8 h 01 min" once the deadline has
+passed (wall-clock time since it passed, in the reader's language) and "" before:
+a breach never moves a deadline, the pages say how late it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+def duration_text(seconds: float) -> str:
+    """A duration as people read it: "2 d 3 h 04 min", "8 h 01 min", "5 min"."""
+    minutes_total = max(0, int(seconds // 60))
+    days, rest = divmod(minutes_total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _("%(days)s d %(hours)s h %(minutes)02d min") % {
+            "days": days,
+            "hours": hours,
+            "minutes": minutes,
+        }
+    if hours:
+        return _("%(hours)s h %(minutes)02d min") % {
+            "hours": hours,
+            "minutes": minutes,
+        }
+    return _("%(minutes)s min") % {"minutes": minutes}
+
+
+def overdue_text(due_at: dt.datetime | None, *, now: dt.datetime | None = None) -> str:
+    """ "overdue by …" when ``due_at`` has passed, else ""."""
+    if not isinstance(due_at, dt.datetime):
+        return ""
+    now = now or timezone.now()
+    if due_at > now:
+        return ""
+    return _("overdue by %(duration)s") % {
+        "duration": duration_text((now - due_at).total_seconds())
+    }
+
+
+@register.filter
+def overdue(due_at: dt.datetime | None) -> str:
+    """``{{ due_at|overdue }}``: "overdue by 8 h 01 min", or "" when not due yet."""
+    return overdue_text(due_at)

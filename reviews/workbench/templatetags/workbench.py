@@ -1,0 +1,52 @@
+"""``{% workbench task %}``: the task page's document, fields and notes (the review
+queue's page includes it; reviews.queue never imports this app)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from invoiceportal.common.capitals import amount_to_capitals
+from invoiceportal.invoices.separation import staff_action_problem
+
+from ..selectors import can_correct, review_notes, workbench_document
+
+register = template.Library()
+
+
+def _capitals(amount: Decimal | None) -> str:
+    if amount is None:
+        return ""
+    try:
+        return amount_to_capitals(amount)
+    except ValueError:
+        return ""
+
+
+@register.inclusion_tag("reviews/workbench/_document.html", takes_context=True)
+def workbench(context: Any, task: Any) -> dict[str, Any]:
+    """The task page reached this task through ``review_task_get_for_user``; staff of
+    the submitter's organization (and its submitter) get the separation message
+    instead of the document and the notes."""
+    request = context["request"]
+    problem = staff_action_problem(
+        user=request.user,
+        organization_id=task.organization_id,
+        submitted_by_id=task.submitted_by_id,
+    )
+    if problem:
+        return {"request": request, "task": task, "refused": problem}
+    invoice = task.invoice
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "task": task,
+        "invoice": invoice,
+        "lines": list(invoice.lines.all()),
+        "wb": workbench_document(task),
+        "wb_capitals": _capitals(invoice.total_amount),
+        "can_correct": can_correct(task, request.user),
+        "notes": review_notes(invoice),
+    }
