@@ -53,6 +53,7 @@ from reviews.models import (
     TaskStage,
     TaskState,
 )
+from webhooks.services import webhook_event_record
 
 from .calendar import business_calendar
 from .notify import notify_supervisors
@@ -1153,6 +1154,19 @@ def _breach(task: ReviewTask, invoice: Invoice, *, now: dt.datetime) -> None:
     context = {"task": task.pk, "due": _local(due)}
     _event(invoice, "sla_breached", params=context)
     notify_supervisors(invoice=invoice, kind="sla_breached", context=context)
+    webhook_event_record(
+        event_type="task.breached",
+        invoice=invoice,
+        data={
+            "task": {
+                "id": task.pk,
+                "stage": task.stage,
+                "priority": task.priority,
+                "due_at": due,
+                "breached_at": now,
+            }
+        },
+    )
     if task.priority < Priority.URGENT:
         _change_priority(
             task, invoice, task.priority + 1, now=now, cause="sla_breached"

@@ -107,3 +107,23 @@ def test_a_paused_task_resumes_with_the_time_it_had_left(
     # 13-17 (7 h).
     assert task.due_at == at(4, 17)
     assert task.paused_seconds == 6 * 3600  # Monday 13-18 and Tuesday 9-10
+
+
+def test_a_breach_writes_task_breached_to_the_webhook_outbox(
+    make_task, admin_user, settings, time_machine
+) -> None:
+    from webhooks.models import WebhookEvent
+    from webhooks.services import webhook_endpoint_create
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    task = make_task()
+    webhook_endpoint_create(
+        actor=admin_user,
+        organization=task.invoice.organization,
+        url="http://127.0.0.1:9/hook",
+        events=["task.breached"],
+    )
+    time_machine.move_to(at(4, 10, 1), tick=False)
+    assert review_sla_sweep().breached == [task.pk]
+    event = WebhookEvent.objects.get(type="task.breached")
+    assert event.data["task"]["id"] == task.pk
