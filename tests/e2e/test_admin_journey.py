@@ -80,8 +80,8 @@ def internal_links(page) -> list[str]:
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or not href.startswith("/"):
             continue
-        if href.startswith(SKIP):
-            continue
+        if href.startswith(SKIP) or parts.path.endswith(("/csv/", ".csv", ".pdf")):
+            continue  # sign-out, and downloads (a browser saves them, no page opens)
         found.append(href)
     return found
 
