@@ -35,9 +35,8 @@ if str(ROOT) not in sys.path:
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "invoiceportal.settings")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-# The claim-only phases claim every task without deciding it.
-os.environ.setdefault("REVIEW_MAX_OPEN_CLAIMS", "1000000")
-# Claim-only workers hold every task they take (issue 11 caps claims per reviewer).
+# The claim-only phases claim every task without deciding it: the workers hold
+# every task they take (issue 11 caps claims per reviewer).
 os.environ.setdefault("REVIEW_MAX_OPEN_CLAIMS", "1000000")
 
 import django  # noqa: E402

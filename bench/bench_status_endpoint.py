@@ -41,6 +41,7 @@ os.environ.update(
         "DEBUG": "0",
         "MEDIA_ROOT": tempfile.mkdtemp(prefix="bench-media-"),
         "LOG_LEVEL": "WARNING",
+        "ACCESS_LOG_LEVEL": "WARNING",  # no access line per request
     }
 )
 ORGS = 10
@@ -110,7 +111,8 @@ def populate(total: int) -> tuple:
               buyer_name, buyer_tax_id, amount, tax_amount, total_amount,
               total_in_words, remarks, is_red, decision_source, decision_reason,
               priority, expedite_reason, idempotency_key, submitted_at, decided_at,
-              updated_at)
+              updated_at, extras, qr_payload, idempotency_fingerprint,
+              corrected_fields)
             SELECT gen_random_uuid(), 'INV-B-' || lpad(g::text, 8, '0'),
               (%(orgs)s::bigint[])[1 + g %% %(n_orgs)s],
               (%(users)s::bigint[])[1 + g %% %(n_orgs)s],
@@ -121,7 +123,8 @@ def populate(total: int) -> tuple:
               '91110108' || lpad((g %% 997)::text, 10, '0'), '', '',
               (g %% 100000) / 10.0, (g %% 100000) / 100.0, (g %% 100000) / 9.0,
               '', '', false, '', '', 0, '', '',
-              now() - make_interval(secs => g * 7), NULL, now()
+              now() - make_interval(secs => g * 7), NULL, now(), '{}', '', '',
+              '{}'
             FROM generate_series(1, %(total)s) AS g
             """,
             {

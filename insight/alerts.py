@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 
 from invoiceportal.invoices.models import Invoice
 from reviews.models import ReviewTask
-from reviews.queue.notify import notify_supervisors, supervisors
+from reviews.queue.notify import notify_supervisors
 
 from .forecast import Forecast, breach_forecast
 from .models import ForecastAlert
@@ -25,6 +25,12 @@ class AlertOutcome(StrEnum):
     CLOSED = "closed"  # fell back under it: the next crossing notifies again
 
 
+def over_threshold(forecast: Forecast) -> bool:
+    """The forecast reaches ``INSIGHT_FORECAST_ALERT_THRESHOLD`` (0: never)."""
+    threshold = settings.INSIGHT_FORECAST_ALERT_THRESHOLD
+    return threshold > 0 and forecast.count >= threshold
+
+
 def forecast_alert_check(
     *, now: dt.datetime | None = None, forecast: Forecast | None = None
 ) -> AlertOutcome:
@@ -32,8 +38,7 @@ def forecast_alert_check(
     supervisors (in-app, plus email/SMS as each chose) once per crossing."""
     now = now or timezone.now()
     forecast = forecast or breach_forecast(now=now)
-    threshold = settings.INSIGHT_FORECAST_ALERT_THRESHOLD
-    over = threshold > 0 and forecast.count >= threshold
+    over = over_threshold(forecast)
     with transaction.atomic():
         alert = ForecastAlert.objects.select_for_update().filter(is_open=True).first()
         if alert is not None and not over:
@@ -62,12 +67,11 @@ def forecast_alert_check(
             "forecast_reviewer_hours": forecast.reviewer_hours,
         }
 
-        users = list(supervisors())
-        notify_supervisors(invoice=invoice, kind="sla_at_risk", context=context)
+        users = notify_supervisors(invoice=invoice, kind="sla_at_risk", context=context)
         ForecastAlert.objects.create(
             opened_at=now,
             breaching=forecast.count,
-            threshold=threshold,
+            threshold=settings.INSIGHT_FORECAST_ALERT_THRESHOLD,
             extra_reviewers=forecast.extra_reviewers,
             notified=len(users),
         )

@@ -79,9 +79,7 @@ class Forecast:
         return sum(1 for t in self.breaching if not t.preventable)
 
 
-def _completions(
-    minutes_left: Sequence[float], claimed: Sequence[bool], rate: float, handle: float
-) -> list[float]:
+def _completions(claimed: Sequence[bool], rate: float, handle: float) -> list[float]:
     """Business minutes from now until each task (claim order) is decided."""
     out: list[float] = []
     position = 0
@@ -123,12 +121,15 @@ def forecast_breaches(
     left = [business_minutes_between(cal, now, t.due_at) for t in queued_order]
     claimed = [t.claimed for t in queued_order]
 
-    def late(rate: float) -> list[int]:
-        done = _completions(left, claimed, rate, handle)
+    def late_among(done: list[float]) -> list[int]:
         return [i for i, (c, d) in enumerate(zip(done, left, strict=True)) if c > d]
 
+    def late(rate: float) -> list[int]:
+        return late_among(_completions(claimed, rate, handle))
+
     rate = reviewers_on_shift * pace
-    late_now = late(rate)
+    done_at = _completions(claimed, rate, handle)
+    late_now = late_among(done_at)
     # A queued task due sooner than one handling time cannot be saved by anyone.
     preventable = {
         i
@@ -143,7 +144,6 @@ def forecast_breaches(
         handle_minutes=round(handle, 1),
         open_tasks=len(queued_order),
     )
-    done_at = _completions(left, claimed, rate, handle)
     for i in late_now:
         task = queued_order[i]
         done = done_at[i]
@@ -211,11 +211,8 @@ def breach_forecast(*, now: dt.datetime | None = None) -> Forecast:
     throughput, handle = recent_throughput_and_handle(cal, now)
     pace = throughput / on_shift if throughput > 0 and on_shift else 60.0 / handle
     rows = ReviewTask.objects.filter(
-        state__in=RUNNING_STATES,
-        breached_at__isnull=True,
-        due_at__gt=now,
-        due_at__lte=end,
-    )
+        state__in=RUNNING_STATES, due_at__lte=end
+    ).not_breaching(now=now)
     tasks = [
         OpenTask(pk, due, priority, state == TaskState.CLAIMED, reference)
         for pk, due, priority, state, reference in rows.values_list(

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 
+from invoiceportal.common.schedules import ensure_schedules_from
+
 
 def schedules() -> dict[str, tuple[str, int]]:
     """name: (function, minutes between runs)."""
@@ -23,15 +25,4 @@ def schedules() -> dict[str, tuple[str, int]]:
 
 
 def ensure_schedules(**kwargs: Any) -> None:
-    from django_q.models import Schedule
-
-    for name, (func, minutes) in schedules().items():
-        Schedule.objects.update_or_create(
-            name=name,
-            defaults={
-                "func": func,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": minutes,
-                "repeats": -1,
-            },
-        )
+    ensure_schedules_from(schedules())

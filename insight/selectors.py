@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from invoiceportal.invoices.status import DecisionSource, InvoiceKindChoice, Priority
 from reviews.checks.catalog import RULES_BY_CODE
-from reviews.models import RejectionReason, ReviewTask
+from reviews.models import OPEN_STATES, RejectionReason, ReviewTask
 from reviews.queue.selectors import english
+from reviews.sla.stats import median_and_p90
 
-from .definitions import OPEN_STATES, median_and_p90
 from .models import Metric, RollupFact
 from .rollup import compute_facts, local_today
 

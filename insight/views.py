@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.access import capability_required
 from accounts.roles import Perm
-from invoiceportal.invoices.exports import _text as csv_cell
+from invoiceportal.invoices.exports import csv_cell
 
 from .charts import draw
 from .forms import PerformanceFilterForm
@@ -22,7 +22,8 @@ from .selectors import TABLE_CODES, performance_tables
 
 
 def _form(request: HttpRequest) -> PerformanceFilterForm:
-    return PerformanceFilterForm(request.GET or None, today=local_today())
+    """Bound even without parameters: the defaults (the last 30 days) are valid."""
+    return PerformanceFilterForm(request.GET, today=local_today())
 
 
 def _filters(form: PerformanceFilterForm) -> dict:
@@ -39,16 +40,13 @@ def _filters(form: PerformanceFilterForm) -> dict:
 @capability_required(Perm.SUPERVISE)
 def performance(request: HttpRequest) -> HttpResponse:
     form = _form(request)
-    if form.is_bound and not form.is_valid():
+    if not form.is_valid():
         return render(
             request,
             "insight/performance.html",
             {"form": form, "charts": []},
             status=400,
         )
-    if not form.is_bound:
-        form = PerformanceFilterForm({}, today=local_today())
-        form.is_valid()
     filters = _filters(form)
     tables = performance_tables(
         filters["start"],
@@ -75,11 +73,7 @@ def performance(request: HttpRequest) -> HttpResponse:
 @capability_required(Perm.SUPERVISE)
 def performance_csv(request: HttpRequest) -> HttpResponse:
     """One chart's table as CSV (same filters as the page; ``chart`` names it)."""
-    form = (
-        _form(request)
-        if request.GET
-        else PerformanceFilterForm({}, today=local_today())
-    )
+    form = _form(request)
     if not form.is_valid():
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         return HttpResponse(
@@ -109,7 +103,7 @@ def performance_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(buffer)
     writer.writerow([csv_cell(c) for c in table.columns])
     for row in table.rows:
-        writer.writerow(["" if v is None else csv_cell(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     response = HttpResponse(
         "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
     )

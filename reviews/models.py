@@ -356,34 +356,34 @@ class WorkingPeriod(models.Model):
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
 
-class Holiday(models.Model):
-    """A public holiday: no working hours, even on a weekday."""
+class CalendarDay(models.Model):
+    """A named date of the business calendar (the days below)."""
 
     date = models.DateField(_("date"), unique=True)
     name = models.CharField(_("name"), max_length=100)
 
     class Meta:
+        abstract = True
         ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class Holiday(CalendarDay):
+    """A public holiday: no working hours, even on a weekday."""
+
+    class Meta(CalendarDay.Meta):
         verbose_name = _("public holiday")
         verbose_name_plural = _("public holidays")
 
-    def __str__(self) -> str:
-        return f"{self.date} {self.name}"
 
-
-class MakeupWorkday(models.Model):
+class MakeupWorkday(CalendarDay):
     """A weekend day worked with normal hours (调休上班)."""
 
-    date = models.DateField(_("date"), unique=True)
-    name = models.CharField(_("name"), max_length=100)
-
-    class Meta:
-        ordering = ["date"]
+    class Meta(CalendarDay.Meta):
         verbose_name = _("make-up workday")
         verbose_name_plural = _("make-up workdays")
-
-    def __str__(self) -> str:
-        return f"{self.date} {self.name}"
 
 
 class RejectionReason(models.Model):

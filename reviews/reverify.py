@@ -16,16 +16,16 @@ from typing import Any
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
-from invoiceportal.invoices.lifecycle import invoice_transition, timeline_note
+from invoiceportal.invoices.lifecycle import timeline_note
 from invoiceportal.invoices.models import Invoice
-from invoiceportal.invoices.status import DecisionSource, InvoiceStatus
+from invoiceportal.invoices.status import InvoiceStatus
 
 from .checks.base import REGISTRY_UNAVAILABLE
 from .checks.runner import Decision
 from .context import extracted_from_invoice
 from .models import CheckResult, ReviewTask, TaskState
 from .queue.services import review_task_close_for_invoice
-from .screening import reject_automatically, screening_round
+from .screening import approve_automatically, reject_automatically, screening_round
 from .verification import get_verifier
 
 logger = logging.getLogger(__name__)
@@ -85,16 +85,7 @@ def registry_retry(*, invoice_id: uuid.UUID | str) -> str:
             return "review"
         review_task_close_for_invoice(invoice=invoice)
         if routing.decision is Decision.APPROVE:
-            invoice_transition(
-                invoice=invoice,
-                to=InvoiceStatus.APPROVED,
-                actor=None,
-                code="auto_approved_after_verification",
-                extra_fields={
-                    "decision_source": DecisionSource.AUTOMATIC,
-                    "decision_reason": "",
-                },
-            )
+            approve_automatically(invoice, code="auto_approved_after_verification")
             return "approved"
         reject_automatically(invoice, routing)
         return "rejected"

@@ -193,6 +193,23 @@ def rule_save_version(
     )
 
 
+def rule_change_allowed(
+    *, actor: Any, code: str, change_note: str, note_missing: Any
+) -> str:
+    """The checks every change of a rule starts with (an update, a restored
+    version), before any lock: an administrator, a change note (``note_missing``
+    is the error without one), a rule the catalog knows. Returns the stripped
+    note."""
+    if not user_can(actor, Perm.ADMINISTER):
+        raise PermissionDeniedError(_("Only administrators can change rules."))
+    note = (change_note or "").strip()
+    if not note:
+        raise ApplicationError(note_missing, code="change_note_required")
+    if code not in RULES_BY_CODE:
+        raise NotFoundError(_("There is no rule %(code)s.") % {"code": code})
+    return note
+
+
 def rule_update(
     *,
     actor: Any,
@@ -208,16 +225,12 @@ def rule_update(
     Refuses, changing nothing: a user who is not an admin, an unknown rule, an empty
     change note, an unknown action, invalid parameters, or no change at all.
     """
-    if not user_can(actor, Perm.ADMINISTER):
-        raise PermissionDeniedError(_("Only administrators can change rules."))
-    note = (change_note or "").strip()
-    if not note:
-        raise ApplicationError(
-            _("Say why the rule changes: a change note is required."),
-            code="change_note_required",
-        )
-    if code not in RULES_BY_CODE:
-        raise NotFoundError(_("There is no rule %(code)s.") % {"code": code})
+    note = rule_change_allowed(
+        actor=actor,
+        code=code,
+        change_note=change_note,
+        note_missing=_("Say why the rule changes: a change note is required."),
+    )
     if outcome_on_fail is not None and outcome_on_fail not in RuleAction.values:
         raise ApplicationError(
             _("The action on failure must be one of: %(choices)s.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from invoiceportal.common.schedules import ensure_schedules_from
+
 SCHEDULES = {
     # name: (function, minutes between runs)
     "screening-sweep": ("reviews.tasks.screen_sweep_task", 2),
@@ -20,15 +22,4 @@ SCHEDULES = {
 
 
 def ensure_schedules(**kwargs: Any) -> None:
-    from django_q.models import Schedule
-
-    for name, (func, minutes) in SCHEDULES.items():
-        Schedule.objects.update_or_create(
-            name=name,
-            defaults={
-                "func": func,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": minutes,
-                "repeats": -1,
-            },
-        )
+    ensure_schedules_from(SCHEDULES)

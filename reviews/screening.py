@@ -134,6 +134,21 @@ def reject_automatically(invoice: Invoice, routing: Routing) -> None:
     )
 
 
+def approve_automatically(invoice: Invoice, *, code: str) -> None:
+    """``invoice -> approved`` with no reviewer (screening's routing: ``code``
+    ``auto_approved``; the registry retry: ``auto_approved_after_verification``)."""
+    invoice_transition(
+        invoice=invoice,
+        to=InvoiceStatus.APPROVED,
+        actor=None,
+        code=code,
+        extra_fields={
+            "decision_source": DecisionSource.AUTOMATIC,
+            "decision_reason": "",
+        },
+    )
+
+
 def _route(invoice: Invoice, routing: Routing) -> None:
     if routing.decision is Decision.REJECT:
         reject_automatically(invoice, routing)
@@ -148,16 +163,7 @@ def _route(invoice: Invoice, routing: Routing) -> None:
         # Same transaction, invoice still locked: the task and its SLA start now.
         review_task_open(invoice=invoice)
     else:
-        invoice_transition(
-            invoice=invoice,
-            to=InvoiceStatus.APPROVED,
-            actor=None,
-            code="auto_approved",
-            extra_fields={
-                "decision_source": DecisionSource.AUTOMATIC,
-                "decision_reason": "",
-            },
-        )
+        approve_automatically(invoice, code="auto_approved")
 
 
 def _verify_outside_the_lock(invoice_id: uuid.UUID | str) -> Any:

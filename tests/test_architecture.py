@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import ast
+import configparser
 import shutil
 import subprocess
 import sys
@@ -15,19 +16,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Lowest first; the same rank means independent siblings (neither imports the other).
-LAYERS: list[tuple[str, int]] = [
-    ("invoiceportal.common", 0),
-    ("invoiceportal.audit", 1),
-    ("accounts", 2),
-    ("invoiceportal.notifications", 3),
-    ("invoiceportal.invoices", 4),
-    ("webhooks", 5),
-    ("reviews", 6),
-    ("portal", 7),
-    ("insight", 7),
+
+def _config() -> configparser.ConfigParser:
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    return config
+
+
+def _contract_layers() -> list[tuple[str, int]]:
+    """The layers of ``.importlinter``'s contract (its one definition), lowest first;
+    siblings written ``a | b`` share a rank."""
+    lines = _config()["importlinter:contract:layers"]["layers"].split("\n")
+    rows = [line.strip() for line in lines if line.strip()]
+    return [
+        (name.strip(), rank)
+        for rank, row in enumerate(reversed(rows))
+        for name in row.split("|")
+    ]
+
+
+LAYERS = _contract_layers()
+SCANNED = [
+    line.strip()
+    for line in _config()["importlinter"]["root_packages"].splitlines()
+    if line.strip()
 ]
-SCANNED = ["invoiceportal", "reviews", "accounts", "portal", "webhooks", "insight"]
 
 
 def layer_of(module: str) -> tuple[str, int] | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from invoiceportal.common.processes import stop_process_group
+from invoiceportal.common.processes import start_worker, stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,13 +42,8 @@ def running_worker(workers: int = 1) -> Iterator[subprocess.Popen]:
         "MEDIA_ROOT": str(ROOT / "var" / "test-media"),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    process = start_worker(
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         yield process

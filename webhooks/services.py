@@ -73,7 +73,7 @@ DELIVER_TASK = "webhooks.tasks.deliver_task"
 # died mid-send). Far longer than one request (5 s).
 CLAIM_LEASE = dt.timedelta(seconds=60)
 DISPATCH_LIMIT = 500
-EVENT_TYPES = [value for value, _label in EventType.choices]
+EVENT_TYPES = EventType.values
 
 # The invoice status a transition reaches -> the event it sends.
 TRANSITION_EVENTS = {
@@ -450,6 +450,14 @@ def webhook_record_invoice_change(change: InvoiceChange) -> None:
 # ------------------------------------------------------------------ delivery
 
 
+def _claimable(now: dt.datetime) -> Q:
+    """Deliveries a worker may take: pending and due, or claimed by a worker whose
+    lease ran out."""
+    return Q(state=DeliveryState.PENDING, next_attempt_at__lte=now) | Q(
+        state=DeliveryState.SENDING, claimed_until__lt=now
+    )
+
+
 def enqueue_deliveries(delivery_ids: Iterable[int]) -> None:
     from django_q.tasks import async_task
 
@@ -510,10 +518,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> str:
     # The claim: one conditional UPDATE of this row only. Whoever changes it sends.
     claimed = (
         WebhookDelivery.objects.filter(pk=delivery_id)
-        .filter(
-            Q(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-            | Q(state=DeliveryState.SENDING, claimed_until__lt=now)
-        )
+        .filter(_claimable(now))
         .update(
             state=DeliveryState.SENDING,
             claimed_until=now + CLAIM_LEASE,
@@ -597,8 +602,7 @@ def webhook_deliveries_due(*, now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(
         WebhookDelivery.objects.filter(
-            Q(state=DeliveryState.PENDING, next_attempt_at__lte=now)
-            | Q(state=DeliveryState.SENDING, claimed_until__lt=now),
+            _claimable(now),
             endpoint__active=True,
             endpoint__paused_at__isnull=True,
         )

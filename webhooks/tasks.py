@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from invoiceportal.common.schedules import ensure_schedules_from
+
 from .services import webhook_delivery_attempt, webhooks_dispatch
 
 SCHEDULES = {
@@ -23,15 +25,4 @@ def dispatch_task() -> int:
 
 
 def ensure_schedules(**kwargs: Any) -> None:
-    from django_q.models import Schedule
-
-    for name, (func, minutes) in SCHEDULES.items():
-        Schedule.objects.update_or_create(
-            name=name,
-            defaults={
-                "func": func,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": minutes,
-                "repeats": -1,
-            },
-        )
+    ensure_schedules_from(SCHEDULES)

@@ -317,8 +317,7 @@ def webhook_post(
         return SendResult(status, code, error[:2000], elapsed)
 
     try:
-        target = parse_webhook_url(url, allow_private=allow_private)
-        target = resolve_webhook_target(target, allow_private=allow_private)
+        target = check_webhook_url(url, allow_private=allow_private)
     except Unresolvable as exc:
         return result(None, "unresolvable", str(exc.message))
     except AddressRefused as exc:

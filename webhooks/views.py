@@ -36,6 +36,8 @@ from .transport import SIGNATURE_HEADER, TIMESTAMP_HEADER
 ADMINISTER = capability_required(Perm.ADMINISTER)
 PAGE_SIZE = 50
 ATTEMPTS_SHOWN = 10
+# The form's fields an endpoint stores (the organization is chosen once, on create).
+ENDPOINT_FIELDS = ("url", "events", "active", "description")
 
 
 def _endpoint(request: HttpRequest, endpoint_id: int) -> Any:
@@ -47,6 +49,10 @@ def _endpoint(request: HttpRequest, endpoint_id: int) -> Any:
 
 def _scheme() -> dict[str, str]:
     return {"signature_header": SIGNATURE_HEADER, "timestamp_header": TIMESTAMP_HEADER}
+
+
+def _endpoint_fields(form: EndpointForm) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in ENDPOINT_FIELDS}
 
 
 @ADMINISTER
@@ -69,15 +75,11 @@ def endpoint_new(request: HttpRequest) -> HttpResponse:
         initial={"active": True, "events": [EventType.INVOICE_DECIDED]},
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             endpoint, secret = webhook_endpoint_create(
                 actor=request.user,
-                organization=data["organization"],
-                url=data["url"],
-                events=data["events"],
-                active=data["active"],
-                description=data["description"],
+                organization=form.cleaned_data["organization"],
+                **_endpoint_fields(form),
             )
         except (ValidationError, ApplicationError) as error:
             form.add_service_error(error)
@@ -98,23 +100,12 @@ def endpoint_edit(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         request.POST or None,
         organizations=manageable_organizations(request.user),
         editing=True,
-        initial={
-            "url": endpoint.url,
-            "description": endpoint.description,
-            "events": endpoint.events,
-            "active": endpoint.active,
-        },
+        initial={name: getattr(endpoint, name) for name in ENDPOINT_FIELDS},
     )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             webhook_endpoint_update(
-                actor=request.user,
-                endpoint=endpoint,
-                url=data["url"],
-                events=data["events"],
-                active=data["active"],
-                description=data["description"],
+                actor=request.user, endpoint=endpoint, **_endpoint_fields(form)
             )
         except (ValidationError, ApplicationError) as error:
             form.add_service_error(error)

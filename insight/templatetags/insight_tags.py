@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.conf import settings
 
 from accounts.roles import Perm, user_can
+from insight.alerts import over_threshold
 from insight.forecast import breach_forecast as compute
 from insight.messages import forecast_message
 
@@ -24,7 +24,6 @@ def breach_forecast(context: template.Context) -> dict[str, Any] | None:
     return {
         "forecast": forecast,
         "message": forecast_message(forecast),
-        "over": settings.INSIGHT_FORECAST_ALERT_THRESHOLD > 0
-        and forecast.count >= settings.INSIGHT_FORECAST_ALERT_THRESHOLD,
+        "over": over_threshold(forecast),
         "tasks": forecast.breaching[:10],
     }

@@ -161,11 +161,14 @@ def audit_seal(*, batch: int = SEAL_BATCH) -> int:
     """
     table = connection.ops.quote_name(AuditEntry._meta.db_table)
     total = 0
+    after = 0  # refused entries stay unsealed: the next pass starts past them
     while True:
         with transaction.atomic():
             head = _lock_head()
             rows = list(
-                AuditEntry.all_rows.filter(seq__isnull=True).order_by("id")[:batch]
+                AuditEntry.all_rows.filter(seq__isnull=True, id__gt=after).order_by(
+                    "id"
+                )[:batch]
             )
             seq, prev = head.seq, head.hash
             sealed = []
@@ -192,8 +195,9 @@ def audit_seal(*, batch: int = SEAL_BATCH) -> int:
                     )
                 AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
         total += len(sealed)
-        if len(rows) < batch or not sealed:
+        if len(rows) < batch:
             return total
+        after = rows[-1].pk
 
 
 def audit_unsealed(*, older_than: float = 0.0) -> list[AuditEntry]:

@@ -31,9 +31,9 @@ from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 from django_q.conf import Conf
-from django_q.models import Schedule
 
 from .models import WorkerHeartbeat
+from .schedules import ensure_schedules_from
 
 logger = logging.getLogger(__name__)
 
@@ -128,13 +128,4 @@ def checks_delayed(*, now: dt.datetime | None = None) -> bool:
 
 
 def ensure_schedules(**kwargs: Any) -> None:
-    for name, (func, minutes) in SCHEDULES.items():
-        Schedule.objects.update_or_create(
-            name=name,
-            defaults={
-                "func": func,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": minutes,
-                "repeats": -1,
-            },
-        )
+    ensure_schedules_from(SCHEDULES)

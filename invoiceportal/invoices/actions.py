@@ -73,7 +73,7 @@ from .models import (
 from .notify import notify_about_invoice
 from .selectors import invoice_get_for_user, parse_invoice_id
 from .separation import require_staff_separation
-from .status import DECIDED, OPEN, InvoiceStatus, Priority, can_move
+from .status import DECIDED, LIVE, OPEN, InvoiceStatus, Priority, can_move
 
 # Timeline messages of the events these services write (rendered for the reader).
 ACTION_MESSAGES = {
@@ -116,10 +116,6 @@ def _event(
     return timeline_note(
         invoice, code, actor=actor, params=params, note=note, visible=visible
     )
-
-
-def _notify(**kwargs: Any) -> None:
-    notify_about_invoice(**kwargs)
 
 
 # ------------------------------------------------------------------- withdraw
@@ -325,7 +321,7 @@ def invoice_respond(
             },
         )
         if asker_id:
-            _notify(
+            notify_about_invoice(
                 users=list(User.objects.filter(pk=asker_id)),
                 invoice=invoice,
                 kind="info_provided",
@@ -400,7 +396,7 @@ def invoice_expedite_request(
         if _auto_approves(invoice):
             _approve(request, invoice, actor=user, automatic=True)
         else:
-            _notify(
+            notify_about_invoice(
                 users=list(users_with_role(Role.SUPERVISOR)),
                 invoice=invoice,
                 kind="expedite_requested",
@@ -452,7 +448,7 @@ def invoice_expedite_decide(
                 code="expedite_declined",
                 note=note,
             )
-        _notify(
+        notify_about_invoice(
             users=[request.requested_by],
             invoice=invoice,
             kind="expedite_decided",
@@ -500,13 +496,7 @@ def invoice_resubmit(
             % {"status": _status_label(original)},
             details={"status": original.status},
         )
-    live = (
-        original.resubmissions.exclude(
-            status__in=[InvoiceStatus.REJECTED, InvoiceStatus.WITHDRAWN]
-        )
-        .only("reference")
-        .first()
-    )
+    live = original.resubmissions.filter(status__in=LIVE).only("reference").first()
     if live is not None:
         raise InvoiceStateError(
             _("This invoice was already resubmitted as %(reference)s.")

@@ -43,7 +43,7 @@ class _Echo:
         return value
 
 
-def _text(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     """Text a spreadsheet must not run as a formula: a cell that starts with
     ``= + - @``, a tab or a carriage return gets a leading apostrophe, unless it is
     a plain number."""
@@ -83,7 +83,7 @@ def header() -> list[str]:
 
 def _row(r: dict[str, Any]) -> list[str]:
     """Every cell neutralised, whichever column it is in."""
-    return [_text(cell) for cell in _cells(r)]
+    return [csv_cell(cell) for cell in _cells(r)]
 
 
 def _cells(r: dict[str, Any]) -> list[str]:

@@ -92,6 +92,11 @@ def register_staff_link(resolver: StaffLink) -> None:
         _staff_links.append(resolver)
 
 
+def timeline_source(event_id: int) -> str:
+    """The notifications' source key of a timeline event ("timeline:<id>")."""
+    return f"timeline:{event_id}"
+
+
 def invoice_subject(invoice_id: Any) -> str:
     """The notifications' subject key of an invoice ("invoice:<hex>")."""
     return f"{SUBJECT_PREFIX}:{uuid.UUID(str(invoice_id)).hex}"
@@ -147,23 +152,29 @@ def notify_about_invoice(
     base_kind = kind_of(kind)
     values = _message_context(invoice, context)
     subject = invoice_subject(invoice.pk)
-    source = f"timeline:{source_event.pk}" if source_event is not None else ""
+    source = timeline_source(source_event.pk) if source_event is not None else ""
     staff: list[Any] = []
     submitters: list[Any] = []
     for user in users:
         if user is None:
             continue
         (staff if is_staff_reader(user) else submitters).append(user)
-    created: list[Notification] = []
-    if staff:
-        created += notify(
-            users=staff,
-            kind=STAFF_WORDING.get(base_kind, base_kind),
+
+    def send(readers: list[Any], kind: Kind, link: str) -> list[Notification]:
+        return notify(
+            users=readers,
+            kind=kind,
             context=values,
-            link=staff_link(invoice),
+            link=link,
             subject=subject,
             source=source,
             new_source=new_event,
+        )
+
+    created: list[Notification] = []
+    if staff:
+        created += send(
+            staff, STAFF_WORDING.get(base_kind, base_kind), staff_link(invoice)
         )
     if submitters and base_kind in STAFF_ONLY:
         logger.warning(
@@ -172,14 +183,8 @@ def notify_about_invoice(
             invoice.reference,
         )
     elif submitters:
-        created += notify(
-            users=submitters,
-            kind=base_kind,
-            context=values,
-            link=reverse("invoices:detail", args=[invoice.pk]),
-            subject=subject,
-            source=source,
-            new_source=new_event,
+        created += send(
+            submitters, base_kind, reverse("invoices:detail", args=[invoice.pk])
         )
     return created
 
@@ -227,20 +232,24 @@ def _event_context(event: TimelineEvent) -> dict[str, Any]:
     return context
 
 
+def _notifies_submitter(event: TimelineEvent) -> bool:
+    """A timeline event that tells the submitter something, shown to them."""
+    return event.code in TIMELINE_KINDS and event.visible_to_submitter
+
+
 def notify_for_timeline_event(
     event: TimelineEvent, *, new: bool = False
 ) -> list[Notification]:
     """Tell the submitter about a timeline event that concerns them (a decision, a
     question). Internal events (not shown to the submitter) notify nobody here.
     Call in the transaction that wrote the event."""
-    kind = TIMELINE_KINDS.get(event.code)
-    if kind is None or not event.visible_to_submitter:
+    if not _notifies_submitter(event):
         return []
     invoice = event.invoice
     return notify_about_invoice(
         users=_submitters_of(invoice),
         invoice=invoice,
-        kind=kind,
+        kind=TIMELINE_KINDS[event.code],
         context=_event_context(event),
         source_event=event,
         new_event=new,
@@ -256,12 +265,10 @@ def timeline_catch_up(now: dt.datetime) -> int:
         .select_related("invoice", "invoice__submitted_by")
         .order_by("pk")[:CATCH_UP_LIMIT]
     )
-    wanted = {
-        e.pk for e in events if e.code in TIMELINE_KINDS and e.visible_to_submitter
-    }
+    wanted = {e.pk for e in events if _notifies_submitter(e)}
     already = set(
         Notification.objects.filter(
-            source__in=[f"timeline:{pk}" for pk in wanted]
+            source__in=[timeline_source(pk) for pk in wanted]
         ).values_list("source", flat=True)
     )
     notified = 0
@@ -270,7 +277,7 @@ def timeline_catch_up(now: dt.datetime) -> int:
         if event.at > cutoff:
             break  # its transaction may still be notifying directly
         last = event.pk
-        if event.pk not in wanted or f"timeline:{event.pk}" in already:
+        if event.pk not in wanted or timeline_source(event.pk) in already:
             continue
         try:
             with transaction.atomic():

@@ -47,14 +47,16 @@ def decision_record(invoice: Invoice) -> DecisionRecord:
             _("A receipt exists once the invoice is approved or rejected."),
             code="not_decided",
         )
+    # Sealed or not: an entry is sealed after its commit (``audit_seal``), and until
+    # then it still says who decided; the hash and place come with the seal.
     entry = (
-        AuditEntry.objects.filter(
+        AuditEntry.all_rows.filter(
             object_type=Invoice._meta.label_lower,
             object_id=str(invoice.pk),
             action=f"invoice.{invoice.status}",
         )
         .select_related("actor")
-        .order_by("-seq")
+        .order_by("-id")
         .first()
     )
     automatic = invoice.decision_source == DecisionSource.AUTOMATIC
@@ -73,7 +75,7 @@ def decision_record(invoice: Invoice) -> DecisionRecord:
         decided_at=invoice.decided_at,
         reason=invoice.decision_reason,
         audit_seq=entry.seq if entry else None,
-        audit_hash=entry.hash if entry else "",
+        audit_hash=(entry.hash or "") if entry else "",
     )
 
 

@@ -174,8 +174,9 @@ def render(notification: Notification, *, language: str | None = None) -> Render
     with translation.override(language or translation.get_language()):
         values = _values(notification)
         kind = Kind(notification.kind)
-        title = str(TITLES[kind]) % _with_reason(kind, values)
-        body = (str(BODIES[kind]) % _with_reason(kind, values)).strip()
+        plain = _with_reason(kind, values)
+        title = str(TITLES[kind]) % plain
+        body = (str(BODIES[kind]) % plain).strip()
         escaped = {k: conditional_escape(v) for k, v in values.items()}
         html = conditional_escape(str(BODIES[kind])) % _with_reason(
             kind, escaped, _data_span

@@ -7,11 +7,11 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
 
 from reviews.checks.catalog import RULES
 from reviews.checks.explain import RuleText, rule_text
 from reviews.models import SLAPolicy
+from reviews.queue.selectors import english
 
 from .selectors import typical_decision_times
 
@@ -29,12 +29,11 @@ def _sla_targets() -> list[dict[str, object]]:
 
 @login_required
 def help_centre(request: HttpRequest) -> HttpResponse:
-    english = (get_language() or "").startswith("en")
     return render(
         request,
         "help/index.html",
         {
-            "rules": _rules(english),
+            "rules": _rules(english()),
             "times": typical_decision_times(),
             "sla_targets": _sla_targets(),
             "max_upload_mb": settings.MAX_UPLOAD_MB,

@@ -10,7 +10,6 @@ check explanations come from ``reviews.checks.explain``.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import ChainMap
 from dataclasses import dataclass, fields
 from typing import Any
@@ -41,6 +40,7 @@ from invoiceportal.invoices.selectors import (
 )
 from invoiceportal.invoices.status import (
     DECIDED,
+    LIVE,
     TERMINAL,
     InvoiceStatus,
     can_move,
@@ -52,6 +52,7 @@ from reviews.queue.messages import QUEUE_MESSAGES, readable_event
 from reviews.queue.selectors import english, recent_throughput_and_handle
 from reviews.sla.calendar import business_minutes_between
 from reviews.sla.eta import EtaEstimate, estimate_completion
+from reviews.sla.stats import median_and_p90
 
 # Every timeline code an invoice can carry: the submitter's actions, the review
 # queue's, and the lifecycle's and intake's (a live view: later registrations count).
@@ -244,9 +245,11 @@ def latest_checks(invoice: Invoice) -> list[CheckResult]:
     return list(CheckResult.objects.latest_round(invoice.pk))
 
 
-def explained_checks(invoice: Invoice) -> list[CheckExplanation]:
-    """The latest screening round in plain words, failures first."""
-    document = invoice.documents.order_by("-uploaded_at", "-id").first()
+def explained_checks(
+    invoice: Invoice, *, document: Document | None
+) -> list[CheckExplanation]:
+    """The latest screening round in plain words, failures first (``document``: the
+    invoice's latest, whose format some explanations name)."""
     return explain_checks(
         latest_checks(invoice), document_format=document.format if document else None
     )
@@ -294,6 +297,7 @@ def invoice_page(invoice: Invoice, *, user: Any) -> InvoicePage:
     """The invoice page's read model. What the submitter may do comes from the
     transition tables (invoices' ``ALLOWED_TRANSITIONS``, ``EXPEDITE_TRANSITIONS``)."""
     documents = list(invoice.documents.order_by("-uploaded_at", "-id"))
+    document = documents[0] if documents else None
     sla = invoice_eta(invoice)
     expedite = expedite_latest(invoice)
     status = InvoiceStatus(invoice.status)
@@ -315,17 +319,14 @@ def invoice_page(invoice: Invoice, *, user: Any) -> InvoicePage:
         if invoice.resubmission_of_id
         else None
     )
-    live_resubmission = any(
-        r.status not in (InvoiceStatus.REJECTED, InvoiceStatus.WITHDRAWN)
-        for r in resubmissions
-    )
+    live_resubmission = any(r.status in LIVE for r in resubmissions)
     return InvoicePage(
         invoice=invoice,
         lines=list(invoice.lines.all()),
-        document=documents[0] if documents else None,
+        document=document,
         documents=documents,
         events=timeline_for(invoice, user=user),
-        checks=explained_checks(invoice),
+        checks=explained_checks(invoice, document=document),
         sla=sla,
         eta=sla.get("eta"),
         eta_message=sla.get("eta_message", ""),
@@ -378,14 +379,8 @@ def typical_decision_times(
             spans = [
                 business_minutes_between(cal, s, d) / 60.0 for s, d in rows if d >= s
             ]
-        if spans:
-            spans.sort()
-            p90 = spans[min(len(spans) - 1, round(0.9 * (len(spans) - 1)))]
-            figures[source] = {
-                "count": len(spans),
-                "median": statistics.median(spans),
-                "p90": p90,
-            }
-        else:
-            figures[source] = None
+        median, p90 = median_and_p90(spans)
+        figures[source] = (
+            {"count": len(spans), "median": median, "p90": p90} if spans else None
+        )
     return figures

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from invoiceportal.invoices.special_business import DEDUCTION_RULE
+
 from . import (
     arithmetic,
     audit_sample,
@@ -36,6 +38,17 @@ _REJECT_FORMATS = ParamSpec(
     "Formats where a mismatch may reject",
     "可直接退回的文件格式",
     choices=_FORMATS,
+)
+
+# The tolerance of the rules that compare the invoice with another source (QR code,
+# registry).
+_AMOUNT_TOLERANCE = ParamSpec(
+    "amount_tolerance",
+    "decimal",
+    "Amount tolerance (CNY)",
+    "金额容差（元）",
+    0,
+    Decimal("1.00"),
 )
 
 
@@ -374,14 +387,7 @@ RULES: tuple[RuleSpec, ...] = (
                 "比对发票种类的二维码类型",
                 pattern=r"\d{2}",
             ),
-            ParamSpec(
-                "amount_tolerance",
-                "decimal",
-                "Amount tolerance (CNY)",
-                "金额容差（元）",
-                0,
-                Decimal("1.00"),
-            ),
+            _AMOUNT_TOLERANCE,
         ),
         "二维码与票面一致",
         "QR code agrees with the invoice",
@@ -392,7 +398,7 @@ RULES: tuple[RuleSpec, ...] = (
         "Upload the seller's original file, never an edited copy.",
     ),
     RuleSpec(
-        tickets.DEDUCTION_RULE,
+        DEDUCTION_RULE,
         tickets.check_ticket_deduction,
         Action.INFO,
         tickets.DEFAULT_DEDUCTION_PARAMS,
@@ -571,14 +577,7 @@ RULES: tuple[RuleSpec, ...] = (
                 "比对的字段",
                 choices=registry.REGISTRY_FIELDS,
             ),
-            ParamSpec(
-                "amount_tolerance",
-                "decimal",
-                "Amount tolerance (CNY)",
-                "金额容差（元）",
-                0,
-                Decimal("1.00"),
-            ),
+            _AMOUNT_TOLERANCE,
         ),
         "税务机关查验一致",
         "Matches the tax authority's registry",

@@ -26,10 +26,6 @@ from invoiceportal.invoices.extraction.types import (
     ExtractedInvoice,
     InvoiceKind,
 )
-from invoiceportal.invoices.special_business import (  # noqa: F401 (re-exported)
-    DEDUCTION_RULE,
-    deductible_tax_in,
-)
 
 from .base import (
     CheckContext,

@@ -10,9 +10,10 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from accounts.models import User
 from accounts.roles import Role
-from invoiceportal.invoices.models import Invoice, TimelineEvent
+from accounts.selectors import users_with_role
+from invoiceportal.invoices.lifecycle import timeline_note
+from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.notify import notify_about_invoice
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,11 @@ def notify(
     (in-app at once, email and SMS after commit, as each user chose)."""
     users = list(users)
     usernames = sorted(u.username for u in users)
-    TimelineEvent.objects.create(
-        invoice=invoice,
-        status=invoice.status,
-        code="supervisors_notified",
+    timeline_note(
+        invoice,
+        "supervisors_notified",
         params={"kind": kind, "users": usernames, **context},
-        visible_to_submitter=False,
+        visible=False,
     )
     notify_about_invoice(users=users, invoice=invoice, kind=kind, context=context)
     logger.warning(
@@ -42,11 +42,15 @@ def notify(
 
 
 def supervisors():
-    return User.objects.filter(role=Role.SUPERVISOR, is_active=True).only(
-        "id", "username"
-    )
+    """The active supervisors (id and username loaded)."""
+    return users_with_role(Role.SUPERVISOR)
 
 
-def notify_supervisors(*, invoice: Invoice, kind: str, context: dict[str, Any]) -> None:
-    """Run inside the transaction of the change being reported."""
-    notify(users=list(supervisors()), invoice=invoice, kind=kind, context=context)
+def notify_supervisors(
+    *, invoice: Invoice, kind: str, context: dict[str, Any]
+) -> list[Any]:
+    """Run inside the transaction of the change being reported; returns the
+    supervisors told."""
+    users = list(supervisors())
+    notify(users=users, invoice=invoice, kind=kind, context=context)
+    return users

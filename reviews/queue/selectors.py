@@ -25,16 +25,14 @@ from reviews.models import (
     ReviewTask,
     SecondReviewRuleCode,
     TaskState,
-    ahead_in_queue_q,
     at_risk_q,
     breaching_q,
     task_is_at_risk,
     task_is_breaching,
 )
 from reviews.sla.calendar import business_minutes_between
-from reviews.sla.eta import estimate_completion, throughput_from_history
+from reviews.sla.eta import throughput_from_history
 
-from .calendar import business_calendar
 from .sla import remaining_seconds
 
 THROUGHPUT_WINDOW_BUSINESS_HOURS = 8.0
@@ -226,48 +224,6 @@ def earlier_submissions(invoice: Invoice) -> list[Invoice]:
     )
 
 
-def field_confidences(document: Any, invoice: Invoice) -> list[dict[str, Any]]:
-    """Extracted fields with the extractor's confidence, least sure first."""
-    readings = (document.field_readings if document else None) or {}
-    fields = {
-        f.name: f
-        for f in Invoice._meta.get_fields()
-        if getattr(f, "concrete", False) and not f.is_relation
-    }
-    rows = []
-    for name, reading in readings.items():
-        field = fields.get(name)
-        if field is None:  # lines and readings of things not stored as a field
-            continue
-        if isinstance(reading, dict):
-            source, confidence = reading.get("source", ""), reading.get("confidence")
-        elif isinstance(reading, list | tuple) and len(reading) == 2:
-            source, confidence = reading
-        else:
-            source, confidence = "", reading
-        try:
-            confidence = float(confidence)
-        except (TypeError, ValueError):
-            confidence = 0.0
-        value = getattr(invoice, name, "")
-        if field.choices:
-            value = getattr(invoice, f"get_{name}_display")()
-        elif isinstance(value, bool):
-            value = _("yes") if value else _("no")
-        rows.append(
-            {
-                "name": name,
-                "label": field.verbose_name,
-                "value": "" if value is None else value,
-                "source": source,
-                "confidence": confidence,
-                "percent": round(confidence * 100),
-            }
-        )
-    rows.sort(key=lambda r: (r["confidence"], r["name"]))
-    return rows
-
-
 def second_review_labels(task: ReviewTask) -> list[str]:
     return [
         str(SecondReviewRuleCode(c).label)
@@ -358,13 +314,7 @@ def supervisor_board(*, now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-# ------------------------------------------------------- submitter's SLA summary
-
-
-def _queue_position(task: ReviewTask) -> int:
-    if task.state != TaskState.QUEUED:
-        return 0
-    return ReviewTask.objects.queued().filter(ahead_in_queue_q(task)).count() + 1
+# ------------------------------------------------ recent pace (ETA, forecast)
 
 
 def recent_throughput_and_handle(cal: Any, now: dt.datetime) -> tuple[float, float]:
@@ -393,61 +343,6 @@ def recent_throughput_and_handle(cal: Any, now: dt.datetime) -> tuple[float, flo
     ]
     handle = (sum(spans) / len(spans)) if spans else DEFAULT_HANDLE_MINUTES
     return throughput, max(handle, 1.0)
-
-
-def invoice_sla_summary(
-    invoice: Invoice, *, now: dt.datetime | None = None
-) -> dict[str, Any]:
-    """What a submitter's page shows about the review clock of ``invoice``.
-
-    Returns ``due_at`` (aware datetime or None), ``paused`` (bool), ``pause_reason``
-    (translated text, "" when running), ``queue_position`` (1 = next to be claimed,
-    0 = a reviewer has it, None = not in the queue) and ``eta``
-    (``reviews.sla.eta.EtaEstimate`` or None). Read-only; a handful of queries.
-    """
-    now = now or timezone.now()
-    task = (
-        ReviewTask.objects.open()
-        .filter(invoice_id=invoice.pk)
-        .select_related("sla_policy")
-        .first()
-    )
-    if task is None:
-        return {
-            "due_at": None,
-            "paused": False,
-            "pause_reason": "",
-            "queue_position": None,
-            "eta": None,
-        }
-    cal = business_calendar()
-    paused = task.state == TaskState.WAITING
-    position = _queue_position(task) if not paused else None
-    throughput, handle = recent_throughput_and_handle(cal, now)
-    eta = estimate_completion(
-        cal,
-        now,
-        position or 0,
-        throughput,
-        handle,
-        task.due_at,
-        paused,
-    )
-    return {
-        "due_at": task.due_at,
-        "paused": paused,
-        "pause_reason": (
-            _(
-                "The reviewer asked you for information: the clock is paused until "
-                "you answer."
-            )
-            if paused
-            else ""
-        ),
-        "queue_position": position,
-        "eta": eta,
-        "eta_message": eta.message_en if english() else eta.message_zh,
-    }
 
 
 def row_remaining(task: ReviewTask, *, cal: Any, now: dt.datetime) -> dict[str, Any]:

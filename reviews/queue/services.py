@@ -33,12 +33,9 @@ from invoiceportal.common.errors import (
     PermissionDeniedError,
 )
 from invoiceportal.invoices.lifecycle import invoice_transition, timeline_note
-from invoiceportal.invoices.models import Invoice, TimelineEvent
+from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.notify import notify_about_invoice
-from invoiceportal.invoices.separation import (  # noqa: F401 (re-exported)
-    require_staff_separation,
-    staff_action_problem,
-)
+from invoiceportal.invoices.separation import require_staff_separation
 from invoiceportal.invoices.status import DecisionSource, InvoiceStatus, Priority
 from invoiceportal.notifications.models import Kind
 from reviews.models import (
@@ -105,20 +102,6 @@ def _require(user: Any, perm: Perm) -> None:
 def _require_transaction() -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Call this inside the transaction that locks the invoice.")
-
-
-def _event(
-    invoice: Invoice,
-    code: str,
-    *,
-    actor: Any = None,
-    params: dict[str, Any] | None = None,
-    note: str = "",
-    visible: bool = False,
-) -> TimelineEvent:
-    return timeline_note(
-        invoice, code, actor=actor, params=params, note=note, visible=visible
-    )
 
 
 # ----------------------------------------------------------------- separation
@@ -388,6 +371,16 @@ def _require_claim_room(user: Any) -> None:
         )
 
 
+def _require_in_review(invoice: Invoice) -> None:
+    """Claim and decide only while the invoice is in review (checked under the lock)."""
+    if invoice.status != InvoiceStatus.IN_REVIEW:
+        raise ConflictError(
+            _("The invoice is no longer in review (%(status)s).")
+            % {"status": InvoiceStatus(invoice.status).label},
+            code="invoice_not_in_review",
+        )
+
+
 def _claim_fields(user: Any, now: dt.datetime) -> dict[str, Any]:
     return {
         "assigned_to": user,
@@ -468,12 +461,7 @@ def review_task_claim(
             )
         check_move(task, TaskMove.CLAIM)
         _check_separation(user=user, task=task)
-        if invoice.status != InvoiceStatus.IN_REVIEW:
-            raise ConflictError(
-                _("The invoice is no longer in review (%(status)s).")
-                % {"status": InvoiceStatus(invoice.status).label},
-                code="invoice_not_in_review",
-            )
+        _require_in_review(invoice)
         _require_claim_room(user)
         task_move(
             task,
@@ -536,7 +524,6 @@ def review_task_release(
 ) -> ReviewTask:
     """Give a claimed task back to the queue (its claimant, or a supervisor)."""
     _require(user, Perm.REVIEW)
-    now = now or timezone.now()
     with transaction.atomic(durable=True):
         invoice, task = _lock(task_id=task_id, user=user)
         if task.state != TaskState.CLAIMED:
@@ -590,7 +577,6 @@ def review_task_reassign(
             )
         _require_task_separation(user=actor, task=task)
         _check_separation(user=to_user, task=task)
-        check_move(task, TaskMove.REASSIGN)
         previous = task.assigned_to_id
         task_move(
             task,
@@ -779,12 +765,7 @@ def review_task_decide(
                 _("Claim this task before deciding it."), code="not_your_task"
             )
         _check_separation(user=user, task=task)
-        if invoice.status != InvoiceStatus.IN_REVIEW:
-            raise ConflictError(
-                _("The invoice is no longer in review (%(status)s).")
-                % {"status": InvoiceStatus(invoice.status).label},
-                code="invoice_not_in_review",
-            )
+        _require_in_review(invoice)
         decided = {
             "decision": data.decision,
             "comment": data.comment,
@@ -1142,7 +1123,7 @@ def _warn(task: ReviewTask, invoice: Invoice, *, now: dt.datetime) -> None:
         "percent": task.sla_warn_percent or task.sla_policy.warn_at_percent,
         "due": _local(task.due_at),
     }
-    _event(invoice, "sla_warning", params=context)
+    timeline_note(invoice, "sla_warning", params=context, visible=False)
     notify_supervisors(invoice=invoice, kind="sla_warning", context=context)
 
 
@@ -1152,7 +1133,7 @@ def _breach(task: ReviewTask, invoice: Invoice, *, now: dt.datetime) -> None:
     task.warned_at = task.warned_at or now
     task.save(update_fields=["breached_at", "warned_at"])
     context = {"task": task.pk, "due": _local(due)}
-    _event(invoice, "sla_breached", params=context)
+    timeline_note(invoice, "sla_breached", params=context, visible=False)
     notify_supervisors(invoice=invoice, kind="sla_breached", context=context)
     webhook_event_record(
         event_type="task.breached",

@@ -127,7 +127,6 @@ def _task_context(request: HttpRequest, task, form=None) -> dict:
         "document": document,
         "doc_kind": _doc_kind(document),
         "lines": list(invoice.lines.all()),
-        "fields": selectors.field_confidences(document, invoice),
         "checks": selectors.task_checks(invoice),
         "seller": selectors.seller_history(invoice),
         "earlier": selectors.earlier_submissions(invoice),

@@ -25,7 +25,12 @@ from invoiceportal.common.taxid import TaxIdForm, classify_tax_id
 from reviews.checks import normalize
 from reviews.checks.catalog import RULES_BY_CODE
 from reviews.models import Rule, RuleVersion, SellerList, SellerListEntry
-from reviews.rules import rule_changes, rule_save_version, rules_ensure_defaults
+from reviews.rules import (
+    rule_change_allowed,
+    rule_changes,
+    rule_save_version,
+    rules_ensure_defaults,
+)
 
 
 def _require_admin(actor: Any) -> None:
@@ -125,17 +130,13 @@ def rule_version_restore(
     version, an empty change note, parameters the catalog no longer accepts, and a
     version whose settings are already the rule's.
     """
-    if not user_can(actor, Perm.ADMINISTER):
-        raise PermissionDeniedError(_("Only administrators can change rules."))
-    note = (change_note or "").strip()
-    if not note:
-        raise ApplicationError(
-            _("Say why this version is restored: a change note is required."),
-            code="change_note_required",
-        )
-    spec = RULES_BY_CODE.get(code)
-    if spec is None:
-        raise NotFoundError(_("There is no rule %(code)s.") % {"code": code})
+    note = rule_change_allowed(
+        actor=actor,
+        code=code,
+        change_note=change_note,
+        note_missing=_("Say why this version is restored: a change note is required."),
+    )
+    spec = RULES_BY_CODE[code]
     rules_ensure_defaults()
     with transaction.atomic(durable=True):
         rule = Rule.objects.select_for_update().get(code=code)

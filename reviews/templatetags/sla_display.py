@@ -3,15 +3,20 @@
 ``{{ task.due_at|overdue }}`` gives "overdue by 8 h 01 min" once the deadline has
 passed (wall-clock time since it passed, in the reader's language) and "" before:
 a breach never moves a deadline, the pages say how late it is.
+``{{ task|task_overdue }}`` says it only for a task whose SLA clock runs (not
+waiting, not done).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from reviews.models import RUNNING_STATES
 
 register = template.Library()
 
@@ -51,3 +56,12 @@ def overdue_text(due_at: dt.datetime | None, *, now: dt.datetime | None = None) 
 def overdue(due_at: dt.datetime | None) -> str:
     """``{{ due_at|overdue }}``: "overdue by 8 h 01 min", or "" when not due yet."""
     return overdue_text(due_at)
+
+
+@register.filter
+def task_overdue(task: Any) -> str:
+    """``{{ task|task_overdue }}``: :func:`overdue` for a task whose clock runs
+    (``RUNNING_STATES``); "" for a waiting (paused) or decided task."""
+    if task.state not in RUNNING_STATES:
+        return ""
+    return overdue_text(task.due_at)

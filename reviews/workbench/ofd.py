@@ -1,9 +1,9 @@
 """OFD pages drawn as SVG from their text, path and image objects, at their positions.
 
 No browser shows OFD (GB/T 33190), so the reviewer sees the page as we draw it. The
-package is opened and every part parsed through the extraction package's guards
-(``open_zip_safely``, ``read_member``, ``safe_parse_xml``: sizes, bombs, DTDs and
-entities refused); nothing here parses XML otherwise. Text is escaped into the SVG,
+package is opened and every part parsed by the extraction package's ``OfdPackage``
+(the reader's: sizes, bombs, DTDs and entities refused; a damaged lower-trust part
+repaired or skipped); nothing here parses XML otherwise. Text is escaped into the SVG,
 embedded images are decoded with Pillow under a pixel bound and re-encoded as PNG
 data URIs, so the SVG carries no script, link or external reference.
 
@@ -18,19 +18,12 @@ import posixpath
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-import zipfile
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
-from invoiceportal.invoices.extraction.errors import ExtractionError
 from invoiceportal.invoices.extraction.layout import TextBox
-from invoiceportal.invoices.extraction.safety import (
-    DEFAULT_LIMITS,
-    Limits,
-    open_zip_safely,
-    read_member,
-    safe_parse_xml,
-)
+from invoiceportal.invoices.extraction.ofd_reader import OfdPackage, document_root
+from invoiceportal.invoices.extraction.safety import Limits
 from invoiceportal.invoices.extraction.xmltools import find, find_all, names, text_of
 
 DEFAULT_BOX = (210.0, 140.0)  # a 数电 invoice page, when the package names none
@@ -171,41 +164,7 @@ def _svg_path(data: str) -> str:
     return " ".join(out)
 
 
-class _Package:
-    """Parts of one OFD package, read through the extraction guards."""
-
-    def __init__(self, data: bytes, limits: Limits) -> None:
-        self.limits = limits
-        self.zf = open_zip_safely(data, limits)
-        self.by_path: dict[str, zipfile.ZipInfo] = {
-            posixpath.normpath(i.filename.lstrip("/")).lower(): i
-            for i in self.zf.infolist()
-            if not i.is_dir()
-        }
-
-    @staticmethod
-    def resolve(base: str, loc: str) -> str:
-        loc = (loc or "").strip()
-        path = loc.lstrip("/") if loc.startswith("/") else posixpath.join(base, loc)
-        return posixpath.normpath(path)
-
-    def raw(self, path: str) -> bytes | None:
-        info = self.by_path.get(posixpath.normpath(path.lstrip("/")).lower())
-        return None if info is None else read_member(self.zf, info, self.limits)
-
-    def xml(self, path: str) -> ET.Element | None:
-        data = self.raw(path)
-        if data is None:
-            return None
-        try:
-            return safe_parse_xml(data, self.limits)
-        except ExtractionError as exc:
-            if exc.code == "malformed_xml":
-                return None  # a damaged part is not drawn; hostile ones raise
-            raise
-
-
-def _media(pkg: _Package, document: ET.Element, base: str) -> dict[str, str]:
+def _media(pkg: OfdPackage, document: ET.Element, base: str) -> dict[str, str]:
     """Resource id -> path of its media file (PublicRes and DocumentRes)."""
     found: dict[str, str] = {}
     for res_loc in [
@@ -246,7 +205,7 @@ def _image_uri(data: bytes) -> str | None:
 
 
 def _objects(
-    content: ET.Element, pkg: _Package, media: dict[str, str], images: dict[str, str]
+    content: ET.Element, pkg: OfdPackage, media: dict[str, str], images: dict[str, str]
 ) -> list[OfdText | OfdPath | OfdImage]:
     objects: list[OfdText | OfdPath | OfdImage] = []
     wanted = names("TextObject", "PathObject", "ImageObject")
@@ -317,13 +276,11 @@ def read_ofd_pages(data: bytes, *, limits: Limits | None = None) -> list[OfdPage
     """Every page of the package's first document, templates drawn first.
 
     Raises ``ExtractionError`` for a damaged or hostile package."""
-    limits = limits or DEFAULT_LIMITS
-    pkg = _Package(data, limits)
+    pkg = OfdPackage.open(data, limits)
     entry = pkg.xml("OFD.xml")
     if entry is None:
         return []
-    doc_loc = text_of(find(entry, names("DocRoot"))) or "Doc_0/Document.xml"
-    doc_path = pkg.resolve("", doc_loc)
+    doc_path = document_root(entry)
     document = pkg.xml(doc_path)
     if document is None:
         return []
@@ -339,7 +296,7 @@ def read_ofd_pages(data: bytes, *, limits: Limits | None = None) -> list[OfdPage
     media = _media(pkg, document, base)
     images: dict[str, str] = {}
     pages: list[OfdPage] = []
-    page_els = find_all(document, names("Page"))[: limits.max_pdf_pages]
+    page_els = find_all(document, names("Page"))[: pkg.limits.max_pdf_pages]
     for page_el in page_els:
         loc = page_el.get("BaseLoc") or ""
         if not loc:

@@ -32,6 +32,12 @@ from PIL import Image, ImageDraw
 from invoiceportal.invoices.extraction.errors import ExtractionError
 from invoiceportal.invoices.extraction.image_reader import ocr_boxes, open_image
 from invoiceportal.invoices.extraction.layout import TextBox
+from invoiceportal.invoices.extraction.pdf_reader import (
+    MAX_SCANNED_PAGES,
+    MIN_TEXT_CHARS,
+    SCAN_DPI,
+    pdf_words,
+)
 
 from .ofd import page_svg, read_ofd_pages
 
@@ -39,10 +45,6 @@ logger = logging.getLogger(__name__)
 
 LAYOUT_VERSION = 1
 IMAGE_LONG_SIDE = 1100  # pixels along an image page's long side at scale 1
-SCAN_DPI = 200
-MIN_TEXT_CHARS = 20
-MAX_OCR_PAGES = 3
-KINDS = ("pdf", "image", "ofd", "xml")
 CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
@@ -75,10 +77,6 @@ class Layout:
     sizes: tuple[tuple[float, float], ...]
     boxes: tuple[tuple[TextBox, ...], ...]
     error: str = ""
-
-    @property
-    def page_count(self) -> int:
-        return len(self.sizes)
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -163,26 +161,15 @@ def _pdf_open(data: bytes) -> Any:
 
 
 def _pdf_layout(data: bytes) -> Layout:
-    import pdfplumber
-
     doc = _pdf_open(data)
     try:
         count = min(len(doc), settings.WORKBENCH_MAX_PAGES)
         sizes = tuple(tuple(doc[i].get_size()) for i in range(count))
     finally:
         doc.close()
-    boxes: list[tuple[TextBox, ...]] = []
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for page in pdf.pages[:count]:
-                boxes.append(
-                    tuple(
-                        TextBox(w["text"], w["x0"], w["top"], w["x1"], w["bottom"])
-                        for w in page.extract_words(x_tolerance=2, y_tolerance=2)
-                    )
-                )
-                page.close()
-    except Exception:  # pdfminer raises many types on odd files: no boxes then
+        boxes = [tuple(page) for page in pdf_words(data, count)]
+    except ExtractionError:  # a file pdfminer cannot read: no boxes then
         logger.info("pdf words unavailable", exc_info=True)
         boxes = [() for _ in sizes]
     if sum(len(b.text) for page in boxes for b in page) < MIN_TEXT_CHARS:
@@ -197,7 +184,7 @@ def _pdf_ocr_boxes(
     out: list[tuple[TextBox, ...]] = [() for _ in sizes]
     doc = _pdf_open(data)
     try:
-        for i in range(min(len(sizes), MAX_OCR_PAGES)):
+        for i in range(min(len(sizes), MAX_SCANNED_PAGES)):
             scale = SCAN_DPI / 72
             img = _pdf_bitmap(doc, i, scale)
             factor = sizes[i][0] / img.width

@@ -72,9 +72,15 @@ class WorkbenchDocument:
     fields: list[FieldView] = field(default_factory=list)
     error: str = ""
 
-    @property
-    def drawn(self) -> bool:
-        return bool(self.pages)
+
+def separation_refusal(task: ReviewTask, user: Any) -> str | None:
+    """Why ``user`` may not see the task's document and notes (staff of the
+    submitter's organization, or its submitter), or None."""
+    return staff_action_problem(
+        user=user,
+        organization_id=task.organization_id,
+        submitted_by_id=task.submitted_by_id,
+    )
 
 
 def workbench_task_get(*, user: Any, task_id: int) -> ReviewTask:
@@ -82,11 +88,7 @@ def workbench_task_get(*, user: Any, task_id: int) -> ReviewTask:
     (404 otherwise, as for a missing one) and they must not be staff of the
     submitter's organization or its submitter (403, the separation guard)."""
     task = review_task_get_for_user(user=user, task_id=task_id)
-    problem = staff_action_problem(
-        user=user,
-        organization_id=task.organization_id,
-        submitted_by_id=task.submitted_by_id,
-    )
+    problem = separation_refusal(task, user)
     if problem:
         raise PermissionDeniedError(problem, code="separation_of_duties")
     return task

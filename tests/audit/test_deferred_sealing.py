@@ -157,6 +157,25 @@ def test_a_row_inserted_without_the_key_is_never_sealed(settings, caplog):
     assert "content MAC" in report.reason and str(forged.pk) in report.reason
 
 
+def test_a_full_batch_of_refused_rows_does_not_stop_the_chain(caplog):
+    """Refused rows stay first in id order: a batch made only of them must not end
+    the pass before the valid entries behind them are sealed."""
+    for n in range(3):
+        forged = AuditEntry(
+            at=timezone.now(), actor_repr="system", action="user.grant", data={}
+        )
+        forged.content_mac = f"feedc0de:{n:064d}"
+        forged.save()
+    entry = AuditEntry(  # written with the key, as audit_record does, not sealed yet
+        at=timezone.now(), actor_repr="system", action="test.event", data={}
+    )
+    entry.content_mac = audit._content_mac(entry, "c0ffee")
+    entry.save()
+    assert audit_seal(batch=2) == 1
+    entry = AuditEntry.all_rows.get(pk=entry.pk)
+    assert entry.seq == 1
+
+
 def test_a_copy_of_an_unsealed_entry_cannot_be_inserted():
     entry = _unsealed_copy_of("test.once")
     copy = AuditEntry(

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +35,7 @@ from invoiceportal.common.logs import (
     unbind_request_id,
 )
 from invoiceportal.common.models import WorkerHeartbeat
-from invoiceportal.common.processes import stop_process_group
+from invoiceportal.common.processes import start_worker, stop_process_group
 from invoiceportal.invoices.status import Priority
 from invoiceportal.notifications.models import Channel, Kind, Notification
 from reviews.screening import screen_invoice
@@ -398,14 +397,7 @@ def worker_with_log(log: Path) -> Iterator[subprocess.Popen]:
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = start_worker(cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             yield process
         finally:

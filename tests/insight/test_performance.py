@@ -12,12 +12,12 @@ import pytest
 from django.urls import reverse
 
 from accounts.roles import Role
-from insight.definitions import median_and_p90
 from insight.models import RollupFact
 from insight.rollup import rollup_refresh, two_figures
 from insight.selectors import performance_tables
 from invoiceportal.invoices.models import Feedback, Invoice
 from reviews.models import CheckResult, ReviewTask, TaskState
+from reviews.sla.stats import median_and_p90
 from tests.factories import UserFactory, make_invoice, make_review_task
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -16,6 +16,7 @@ from invoiceportal.invoices.actions import (
     invoice_expedite_request,
 )
 from invoiceportal.invoices.models import ExpediteRequest, ExpediteState
+from invoiceportal.invoices.separation import staff_action_problem
 from invoiceportal.invoices.status import Priority
 from reviews.models import ReviewTask, TaskState
 from reviews.queue.services import (
@@ -23,7 +24,6 @@ from reviews.queue.services import (
     review_task_reassign,
     review_task_release,
     review_task_set_priority,
-    staff_action_problem,
 )
 from tests.conftest import api_as
 from tests.factories import UserFactory

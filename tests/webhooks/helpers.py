@@ -9,34 +9,13 @@ from django.db import transaction
 from invoiceportal.invoices.lifecycle import invoice_transition
 from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import InvoiceStatus
-from tests import factories
+from tests.factories import invoice_move_to
 
 
-def received_invoice(organization: Any, submitter: Any) -> Invoice:
-    return factories.make_invoice(organization, submitter)
-
-
-def decide(invoice: Invoice, *, to: str = InvoiceStatus.APPROVED) -> Invoice:
-    """received -> screening -> approved (or rejected) automatically, in one
-    transaction, as screening does."""
-    with transaction.atomic():
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        invoice_transition(
-            invoice=locked,
-            to=InvoiceStatus.SCREENING,
-            actor=None,
-            code="screening_started",
-        )
-        invoice_transition(
-            invoice=locked,
-            to=to,
-            actor=None,
-            code="auto_approved" if to == InvoiceStatus.APPROVED else "auto_rejected",
-            params={} if to == InvoiceStatus.APPROVED else {"reasons": "购买方不符"},
-            extra_fields={"decision_source": "automatic"},
-        )
-    invoice.refresh_from_db()
-    return invoice
+def decide(invoice: Invoice) -> Invoice:
+    """received -> screening -> approved automatically, in one transaction, as
+    screening does."""
+    return invoice_move_to(invoice, InvoiceStatus.APPROVED)
 
 
 def withdraw(invoice: Invoice, actor: Any) -> None:

@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.conftest import api_as
+from tests.factories import make_invoice
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import webhook_endpoint_create
 
-from .helpers import decide, received_invoice
+from .helpers import decide
 
 pytestmark = pytest.mark.django_db
 
@@ -164,13 +165,50 @@ def test_pages_register_show_the_secret_once_and_log_deliveries(
     assert endpoint.secret not in listing
     assert endpoint.secret not in edit.content.decode()
 
-    decide(received_invoice(organization, submitter))
+    decide(make_invoice(organization, submitter))
     delivery = WebhookDelivery.objects.get()
     log = client.get(reverse("webhooks:deliveries", args=[endpoint.pk]))
     assert log.status_code == 200
     assert f'data-delivery="{delivery.pk}"' in log.content.decode()
     replay = client.post(reverse("webhooks:delivery_replay", args=[delivery.pk]))
     assert replay.status_code == 302
+
+
+def test_the_edit_page_saves_the_endpoint_and_refuses_private_addresses(
+    admin_user, organization
+):
+    endpoint, _secret = webhook_endpoint_create(
+        actor=admin_user,
+        organization=organization,
+        url=PUBLIC_URL,
+        events=["invoice.decided"],
+    )
+    client = Client()
+    client.force_login(admin_user)
+    edit = reverse("webhooks:endpoint_edit", args=[endpoint.pk])
+    form = client.get(edit).content.decode()
+    assert PUBLIC_URL in form
+    refused = client.post(
+        edit, {"url": "https://127.0.0.1/x", "events": ["invoice.decided"]}
+    )
+    assert refused.status_code == 200
+    assert "127.0.0.1" in refused.content.decode()
+    saved = client.post(
+        edit,
+        {
+            "url": PUBLIC_URL + "/v2",
+            "events": ["invoice.withdrawn", "task.breached"],
+            "description": "ERP",
+        },
+    )
+    assert saved.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.events, endpoint.active, endpoint.description) == (
+        PUBLIC_URL + "/v2",
+        ["invoice.withdrawn", "task.breached"],
+        False,
+        "ERP",
+    )
 
 
 def test_pages_refuse_other_roles_and_other_organizations(

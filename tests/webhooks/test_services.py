@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from invoiceportal.notifications.messages import render
 from invoiceportal.notifications.models import Notification
-from tests.factories import UserFactory
+from tests.factories import UserFactory, make_invoice
 from webhooks.models import DeliveryState, WebhookDelivery, WebhookEvent
 from webhooks.services import (
     retry_delay,
@@ -27,7 +27,7 @@ from webhooks.services import (
 )
 from webhooks.transport import webhook_signature_valid
 
-from .helpers import decide, received_invoice, withdraw
+from .helpers import decide, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_a_decision_writes_the_event_in_its_transaction(
     private_allowed, admin_user, organization, submitter, receiver
 ):
     endpoint, _secret = _endpoint(admin_user, organization, receiver.url)
-    invoice = decide(received_invoice(organization, submitter))
+    invoice = decide(make_invoice(organization, submitter))
     event = WebhookEvent.objects.get()
     assert event.type == "invoice.decided"
     assert event.data["invoice"]["reference"] == invoice.reference
@@ -71,7 +71,7 @@ def test_a_rolled_back_decision_writes_no_outbox_row(
     private_allowed, admin_user, organization, submitter, receiver
 ):
     _endpoint(admin_user, organization, receiver.url)
-    invoice = received_invoice(organization, submitter)
+    invoice = make_invoice(organization, submitter)
     with pytest.raises(Boom), transaction.atomic():
         decide(invoice)
         assert WebhookEvent.objects.count() == 1  # written inside the transaction
@@ -94,8 +94,8 @@ def test_only_subscribed_active_endpoints_of_the_organization_get_events(
     inactive.active = False
     inactive.save()
 
-    decide(received_invoice(organization, submitter))
-    withdraw(received_invoice(organization, submitter), submitter)
+    decide(make_invoice(organization, submitter))
+    withdraw(make_invoice(organization, submitter), submitter)
 
     sent = sorted(WebhookDelivery.objects.values_list("event__type", "endpoint_id"))
     assert sent == [
@@ -105,7 +105,7 @@ def test_only_subscribed_active_endpoints_of_the_organization_get_events(
 
 
 def test_no_endpoint_no_event(organization, submitter):
-    decide(received_invoice(organization, submitter))
+    decide(make_invoice(organization, submitter))
     assert WebhookEvent.objects.count() == 0
 
 
@@ -113,7 +113,7 @@ def test_task_breached_is_recorded_by_the_reviews_call(
     private_allowed, admin_user, organization, submitter, receiver
 ):
     _endpoint(admin_user, organization, receiver.url)
-    invoice = received_invoice(organization, submitter)
+    invoice = make_invoice(organization, submitter)
     due = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=1)
     with transaction.atomic():
         event = webhook_event_record(
@@ -139,7 +139,7 @@ def test_delivery_is_signed_and_sent_on_commit(
 ):
     _endpoint_obj, secret = _endpoint(admin_user, organization, receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
-        invoice = decide(received_invoice(organization, submitter))
+        invoice = decide(make_invoice(organization, submitter))
     [request] = receiver.received()
     assert request.path == "/hooks/erp"
     timestamp = request.headers["X-Webhook-Timestamp"]
@@ -178,7 +178,7 @@ def test_failures_retry_with_backoff_then_pause_and_notify_admins_after_24h(
     endpoint, _ = _endpoint(admin_user, organization, _closed_port_url())
     start = timezone.now().replace(microsecond=0)
     with time_machine.travel(start, tick=False) as clock:
-        decide(received_invoice(organization, submitter))
+        decide(make_invoice(organization, submitter))
         delivery = WebhookDelivery.objects.get()
         waits = []
         outcome = webhook_delivery_attempt(delivery_id=delivery.pk)
@@ -216,7 +216,7 @@ def test_failures_retry_with_backoff_then_pause_and_notify_admins_after_24h(
     assert elsewhere.pk not in told
 
     # Paused, the endpoint keeps collecting events but sends nothing ...
-    decide(received_invoice(organization, submitter))
+    decide(make_invoice(organization, submitter))
     held = WebhookDelivery.objects.filter(state=DeliveryState.PENDING).get()
     assert webhook_delivery_attempt(delivery_id=held.pk) == "held"
     assert webhooks_dispatch() == 0
@@ -235,7 +235,7 @@ def test_replay_sends_a_delivered_event_again(
 ):
     _endpoint(admin_user, organization, receiver.url)
     with django_capture_on_commit_callbacks(execute=True):
-        decide(received_invoice(organization, submitter))
+        decide(make_invoice(organization, submitter))
     delivery = WebhookDelivery.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_delivery_replay(actor=admin_user, delivery=delivery)
@@ -250,7 +250,7 @@ def test_a_claimed_delivery_is_not_sent_by_a_second_worker(
     private_allowed, admin_user, organization, submitter, receiver
 ):
     _endpoint(admin_user, organization, receiver.url)
-    decide(received_invoice(organization, submitter))
+    decide(make_invoice(organization, submitter))
     delivery = WebhookDelivery.objects.get()
     # Another worker holds the claim (its lease runs for a minute).
     WebhookDelivery.objects.filter(pk=delivery.pk).update(

@@ -12,13 +12,14 @@ import pytest
 from django.db import transaction
 from django_q.conf import Conf
 
+from tests.factories import make_invoice
 from tests.worker import running_worker, wait_for
 from webhooks.models import DeliveryState, WebhookDelivery, WebhookEvent
 from webhooks.services import webhook_endpoint_create
 from webhooks.tasks import ensure_schedules
 from webhooks.transport import webhook_signature_valid
 
-from .helpers import decide, received_invoice
+from .helpers import decide
 from .receiver import Receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,9 +56,9 @@ def test_receiver_gets_signed_decisions_retries_and_no_rolled_back_ones(
         url=receiver.url,
         events=["invoice.decided"],
     )
-    rolled_back = received_invoice(organization, submitter)
-    first = received_invoice(organization, submitter)
-    second = received_invoice(organization, submitter)
+    rolled_back = make_invoice(organization, submitter)
+    first = make_invoice(organization, submitter)
+    second = make_invoice(organization, submitter)
     try:
         with running_worker():
             time.sleep(1.5)  # the cluster starts

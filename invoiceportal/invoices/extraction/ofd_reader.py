@@ -113,7 +113,10 @@ LINE_FIELDS = {
 
 
 @dataclass
-class _Package:
+class OfdPackage:
+    """The parts of one OFD package, read through the safety guards (also used by
+    the review workbench to draw the pages)."""
+
     zf: zipfile.ZipFile
     limits: Limits
     by_path: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
@@ -127,6 +130,18 @@ class _Package:
 
     repaired: set[str] = field(default_factory=set)
     skipped: set[str] = field(default_factory=set)
+
+    @classmethod
+    def open(cls, data: bytes, limits: Limits | None = None) -> OfdPackage:
+        limits = limits or DEFAULT_LIMITS
+        return cls(open_zip_safely(data, limits), limits)
+
+    @staticmethod
+    def resolve(base: str, loc: str) -> str:
+        """A part's path from a ``BaseLoc``: absolute, or relative to ``base``."""
+        loc = (loc or "").strip()
+        path = loc.lstrip("/") if loc.startswith("/") else posixpath.join(base, loc)
+        return posixpath.normpath(path)
 
     def raw(self, path: str) -> bytes | None:
         info = self.by_path.get(posixpath.normpath(path.lstrip("/")).lower())
@@ -166,13 +181,11 @@ class _Package:
 
 def read_ofd(data: bytes, *, limits: Limits | None = None) -> ExtractedInvoice:
     """Read an OFD invoice, fully digital or legacy."""
-    pkg = _Package(
-        open_zip_safely(data, limits or DEFAULT_LIMITS), limits or DEFAULT_LIMITS
-    )
+    pkg = OfdPackage.open(data, limits)
     entry = pkg.xml("OFD.xml", trusted=True)
     if entry is None:
         raise refuse("not_an_invoice")
-    doc_root = _doc_root(entry)
+    doc_root = document_root(entry)
     inv = _legacy(pkg) or ExtractedInvoice()
     merger = _Merger(inv)
     merger.merge(_custom_data(entry), TRUSTED)
@@ -197,7 +210,7 @@ def read_ofd(data: bytes, *, limits: Limits | None = None) -> ExtractedInvoice:
 
 
 def _ticket(
-    pkg: _Package,
+    pkg: OfdPackage,
     inv: ExtractedInvoice,
     page: _PageText,
     kind: InvoiceKind,
@@ -227,7 +240,7 @@ def _ticket(
             inv.readings["extras"] = source.readings.get("extras", PRINTED)
 
 
-def _ticket_xbrl(pkg: _Package) -> ExtractedInvoice | None:
+def _ticket_xbrl(pkg: OfdPackage) -> ExtractedInvoice | None:
     """The first attachment that is a rail or air XBRL instance."""
     paths = pkg.paths(
         lambda p: (
@@ -244,13 +257,14 @@ def _ticket_xbrl(pkg: _Package) -> ExtractedInvoice | None:
     return None
 
 
-def _doc_root(entry: ET.Element) -> str:
+def document_root(entry: ET.Element) -> str:
+    """The path of the package's first document (``OFD.xml`` ``DocRoot``)."""
     el = find(entry, names("DocRoot"))
     path = text_of(el) or "Doc_0/Document.xml"
     return posixpath.normpath(path.lstrip("/"))
 
 
-def _legacy(pkg: _Package) -> ExtractedInvoice | None:
+def _legacy(pkg: OfdPackage) -> ExtractedInvoice | None:
     for path in pkg.paths(lambda p: p.endswith("original_invoice.xml")):
         root = pkg.xml(path, trusted=True)
         if root is not None:
@@ -300,7 +314,7 @@ class _PageText:
     templates: list[Item] = field(default_factory=list)
 
 
-def _read_pages(pkg: _Package, doc_root: str) -> _PageText:
+def _read_pages(pkg: OfdPackage, doc_root: str) -> _PageText:
     document = pkg.xml(doc_root)
     base = posixpath.dirname(doc_root)
     out = _PageText()
@@ -329,15 +343,14 @@ def _read_pages(pkg: _Package, doc_root: str) -> _PageText:
     return out
 
 
-def _content(pkg: _Package, base: str, loc: str) -> ET.Element | None:
+def _content(pkg: OfdPackage, base: str, loc: str) -> ET.Element | None:
     if not loc:
         return None
-    path = loc.lstrip("/") if loc.startswith("/") else posixpath.join(base, loc)
-    return pkg.xml(path)
+    return pkg.xml(pkg.resolve(base, loc))
 
 
 def _template_items(
-    pkg: _Package, base: str, document: ET.Element | None
+    pkg: OfdPackage, base: str, document: ET.Element | None
 ) -> list[Item]:
     """Text of the template pages (``Doc_0/Tpls``): declared ones, else any found."""
     locs = [
@@ -346,13 +359,7 @@ def _template_items(
             find_all(document, names("TemplatePage")) if document is not None else []
         )
     ]
-    paths = {
-        posixpath.normpath(
-            loc.lstrip("/") if loc.startswith("/") else posixpath.join(base, loc)
-        ).lower()
-        for loc in locs
-        if loc
-    }
+    paths = {pkg.resolve(base, loc).lower() for loc in locs if loc}
     prefix = posixpath.join(base, "tpls/").lower() if base else "tpls/"
     paths.update(pkg.paths(lambda p: p.startswith(prefix) and p.endswith(".xml")))
     items: list[Item] = []
@@ -392,7 +399,7 @@ def _printed_title(page: _PageText) -> str:
     return ""
 
 
-def _tag_files(pkg: _Package, doc_root: str) -> list[ET.Element]:
+def _tag_files(pkg: OfdPackage, doc_root: str) -> list[ET.Element]:
     base = posixpath.dirname(doc_root)
     prefix = posixpath.join(base, "tags/").lower() if base else "tags/"
     roots = []
@@ -417,7 +424,7 @@ def _resolve(el: ET.Element, texts: dict[tuple[str, str], str]) -> str:
 
 
 def _tags(
-    pkg: _Package, doc_root: str, texts: dict[tuple[str, str], str]
+    pkg: OfdPackage, doc_root: str, texts: dict[tuple[str, str], str]
 ) -> tuple[dict[str, object], list[ExtractedLine], str]:
     roots = _tag_files(pkg, doc_root)
     if not roots:

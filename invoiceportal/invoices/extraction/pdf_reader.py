@@ -54,15 +54,20 @@ def _open(data: bytes) -> Any:
         raise refuse("corrupt_pdf") from None
 
 
-def _words(data: bytes, pages: int, deadline: Deadline) -> list[list[TextBox]]:
-    """Words with coordinates, one list per page (each in its page's coordinates)."""
+def pdf_words(
+    data: bytes, pages: int, deadline: Deadline | None = None
+) -> list[list[TextBox]]:
+    """Words with coordinates, one list per page (each in its page's coordinates),
+    of the first ``pages`` pages (also the review workbench's field boxes). Raises
+    ``ExtractionError`` for a file pdfminer cannot read."""
     import pdfplumber
 
     out: list[list[TextBox]] = []
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for page in pdf.pages[:pages]:
-                deadline.check()
+                if deadline is not None:
+                    deadline.check()
                 out.append(
                     [
                         TextBox(w["text"], w["x0"], w["top"], w["x1"], w["bottom"])
@@ -179,7 +184,7 @@ def read_pdf(data: bytes, *, limits: Any = None) -> ExtractedInvoice:
             raise refuse("corrupt_pdf")
         if pages > max_pages:
             raise refuse("too_many_pages", unsafe=True, pages=pages, limit=max_pages)
-        page_boxes = _words(data, pages, deadline)
+        page_boxes = pdf_words(data, pages, deadline)
         if sum(len(b.text) for boxes in page_boxes for b in boxes) < MIN_TEXT_CHARS:
             return _read_scanned(doc, pages, limits, deadline)
         inv = read_pages(page_boxes, source=FieldSource.PDF_TEXT)

@@ -9,9 +9,13 @@ from typing import Any
 from django import template
 
 from invoiceportal.common.capitals import amount_to_capitals
-from invoiceportal.invoices.separation import staff_action_problem
 
-from ..selectors import can_correct, review_notes, workbench_document
+from ..selectors import (
+    can_correct,
+    review_notes,
+    separation_refusal,
+    workbench_document,
+)
 
 register = template.Library()
 
@@ -31,11 +35,7 @@ def workbench(context: Any, task: Any) -> dict[str, Any]:
     the submitter's organization (and its submitter) get the separation message
     instead of the document and the notes."""
     request = context["request"]
-    problem = staff_action_problem(
-        user=request.user,
-        organization_id=task.organization_id,
-        submitted_by_id=task.submitted_by_id,
-    )
+    problem = separation_refusal(task, request.user)
     if problem:
         return {"request": request, "task": task, "refused": problem}
     invoice = task.invoice

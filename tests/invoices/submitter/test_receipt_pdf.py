@@ -12,6 +12,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from invoiceportal.audit.models import AuditEntry
+from invoiceportal.audit.services import audit_seal
+from invoiceportal.invoices.receipts import decision_record
 
 from .helpers import make_invoice, reviewer_decides, to_review
 
@@ -94,3 +96,23 @@ def test_rare_characters_get_a_font_of_their_own(font_cache):
     rare = receipt_font("刘龑 发票")
     assert rare != common
     assert ord("龑") in getFont(rare).face.charToGlyph
+
+
+def test_the_receipt_names_the_reviewer_while_the_audit_entry_awaits_its_seal(
+    settings, submitter, reviewer
+):
+    """Entries are sealed after the commit (issue 15): until then the receipt still
+    says who decided, and carries the hash once the entry is sealed."""
+    settings.AUDIT_SEAL_INLINE = False  # the test's transaction never commits
+    invoice = to_review(make_invoice(submitter.organization, submitter))
+    reviewer_decides(invoice, reviewer, "reject", reason_code="wrong_buyer")
+
+    waiting = decision_record(invoice)
+    assert reviewer.get_username() in waiting.decided_by
+    assert (waiting.audit_seq, waiting.audit_hash) == (None, "")
+
+    audit_seal()
+    entry = AuditEntry.objects.get(object_id=str(invoice.pk), action="invoice.rejected")
+    sealed = decision_record(invoice)
+    assert reviewer.get_username() in sealed.decided_by
+    assert (sealed.audit_seq, sealed.audit_hash) == (entry.seq, entry.hash)

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from invoiceportal.invoices.extraction.types import InvoiceKind
+from invoiceportal.invoices.special_business import DEDUCTION_RULE, deductible_tax_in
 from reviews.checks import arithmetic, identity, parties, qrcheck, tickets
 from reviews.checks.base import Outcome
 from reviews.checks.catalog import RULES_BY_CODE
@@ -209,9 +210,7 @@ def test_the_rate_is_a_parameter():
 
 
 def test_the_deduction_rule_stores_the_amount_and_says_how_it_was_computed():
-    outcome = tickets.check_ticket_deduction(
-        air(), ctx2026(), params(tickets.DEDUCTION_RULE)
-    )
+    outcome = tickets.check_ticket_deduction(air(), ctx2026(), params(DEDUCTION_RULE))
     assert outcome.outcome is Outcome.PASS
     assert outcome.details["deductible_tax"] == "87.52"
     assert "87.52" in outcome.message_zh and "注明的增值税税额" in outcome.message_zh
@@ -220,20 +219,20 @@ def test_the_deduction_rule_stores_the_amount_and_says_how_it_was_computed():
         rail(), ctx2026(), {"rail_rate": "0.09", "air_rate": "0.09"}
     )
     assert rail_outcome.details["deductible_tax"] == "6.03"
-    assert tickets.deductible_tax_in(
-        [{"rule": tickets.DEDUCTION_RULE, "details": rail_outcome.details}]
+    assert deductible_tax_in(
+        [{"rule": DEDUCTION_RULE, "details": rail_outcome.details}]
     ) == D("6.03")
 
 
 def test_the_deduction_rule_is_skipped_for_vat_invoices_and_notes_a_missing_passenger():
     skipped = tickets.check_ticket_deduction(
-        digital_special(), ctx2026(), params(tickets.DEDUCTION_RULE)
+        digital_special(), ctx2026(), params(DEDUCTION_RULE)
     )
     assert skipped.outcome is Outcome.SKIPPED
     failed = tickets.check_ticket_deduction(
         rail(extras={"rail": {"fare": "73.00"}}),
         ctx2026(),
-        params(tickets.DEDUCTION_RULE),
+        params(DEDUCTION_RULE),
     )
     assert failed.outcome is Outcome.FAIL
     assert "旅客身份" in failed.message_zh and "passenger" in failed.message_en

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from invoiceportal.invoices.models import TimelineEvent
 from invoiceportal.invoices.status import InvoiceStatus, Priority
+from portal.submitter.selectors import invoice_eta
 from reviews.models import Holiday, MakeupWorkday, SLAPolicy
 from reviews.queue.calendar import calendar_changed
-from reviews.queue.selectors import invoice_sla_summary
 from reviews.queue.services import (
     review_sla_sweep,
     review_task_claim_next,
@@ -147,7 +147,7 @@ def test_submitter_summary_shows_position_due_time_and_pause(
     time_machine.move_to(at(2, 10, 5), tick=False)
     second = make_task()
 
-    summary = invoice_sla_summary(second.invoice)
+    summary = invoice_eta(second.invoice)
     assert summary["queue_position"] == 2
     assert summary["due_at"] == second.due_at
     assert summary["paused"] is False
@@ -155,16 +155,16 @@ def test_submitter_summary_shows_position_due_time_and_pause(
 
     review_task_claim_next(user=reviewer)  # takes the first
     review_task_decide(user=reviewer, task_id=first.pk, decision="approve")
-    summary = invoice_sla_summary(second.invoice)
+    summary = invoice_eta(second.invoice)
     assert summary["queue_position"] == 1
     assert summary["eta"].basis == EtaBasis.THROUGHPUT
 
     review_task_claim_next(user=reviewer)
-    assert invoice_sla_summary(second.invoice)["queue_position"] == 0
+    assert invoice_eta(second.invoice)["queue_position"] == 0
     review_task_decide(
         user=reviewer, task_id=second.pk, decision="request_info", comment="?"
     )
-    summary = invoice_sla_summary(second.invoice)
+    summary = invoice_eta(second.invoice)
     assert summary["paused"] is True
     assert summary["pause_reason"]
     assert summary["eta"].basis == EtaBasis.PAUSED
@@ -172,5 +172,5 @@ def test_submitter_summary_shows_position_due_time_and_pause(
     with transaction.atomic():
         review_task_resume(invoice=second.invoice)
     assert second.invoice.status == InvoiceStatus.IN_REVIEW
-    assert invoice_sla_summary(second.invoice)["queue_position"] == 1
-    assert invoice_sla_summary(first.invoice)["due_at"] is None  # decided
+    assert invoice_eta(second.invoice)["queue_position"] == 1
+    assert invoice_eta(first.invoice)["due_at"] is None  # decided
