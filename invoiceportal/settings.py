@@ -11,6 +11,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONCE
@@ -31,6 +32,21 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [v.strip() for v in os.environ.get(name, default).split(",") if v.strip()]
+
+
+def env_number(name: str, default: float, kind: type = int) -> Any:
+    """A number from the environment (``kind`` int or float); a value that is not
+    one stops the start with the variable's name instead of a bare ValueError."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return kind(default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a{'n integer' if kind is int else ' number'}, "
+            f"not {value!r}."
+        ) from None
 
 
 # --- Core -------------------------------------------------------------------------
@@ -126,7 +142,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_max_age=env_number("CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
@@ -162,14 +178,14 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 # Reverse proxies in front of the portal that append to X-Forwarded-For. The client
 # address (throttling, lockout, audit) is the PROXY_COUNT-th entry from the right;
 # 0 means REMOTE_ADDR is the client (invoiceportal.common.middleware.client_address).
-PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+PROXY_COUNT = env_number("PROXY_COUNT", 0)
 
 # Login throttling (django-axes): lock a username *from one address* after repeated
 # failures, and an address on its own only after far more (many users behind one
 # office NAT). The lock lifts by itself after the cool-off, or with a password reset.
-AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
-LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "50"))
-AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_COOLOFF_HOURS", "0.25"))
+AXES_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_number("LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+AXES_COOLOFF_TIME = env_number("LOGIN_COOLOFF_HOURS", 0.25, float)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_HANDLER = "accounts.lockout.PortalAxesHandler"
 AXES_CLIENT_IP_CALLABLE = "invoiceportal.common.middleware.client_address"
@@ -179,13 +195,13 @@ AXES_VERBOSE = False
 
 # Sessions: submitters keep theirs for SESSION_HOURS; staff roles (reviewers,
 # supervisors, administrators) for STAFF_SESSION_HOURS, set at sign-in.
-SESSION_COOKIE_AGE = int(float(os.environ.get("SESSION_HOURS", "72")) * 3600)
-STAFF_SESSION_SECONDS = int(float(os.environ.get("STAFF_SESSION_HOURS", "9")) * 3600)
+SESSION_COOKIE_AGE = int(env_number("SESSION_HOURS", 72, float) * 3600)
+STAFF_SESSION_SECONDS = int(env_number("STAFF_SESSION_HOURS", 9, float) * 3600)
 
 # API tokens (django-rest-knox): one per client, stored hashed, expiring; revoked on
 # password change or reset, deactivation and "sign out everywhere".
-API_TOKEN_TTL_HOURS = float(os.environ.get("API_TOKEN_TTL_HOURS", "24"))
-API_TOKEN_LIMIT_PER_USER = int(os.environ.get("API_TOKEN_LIMIT_PER_USER", "10"))
+API_TOKEN_TTL_HOURS = env_number("API_TOKEN_TTL_HOURS", 24, float)
+API_TOKEN_LIMIT_PER_USER = env_number("API_TOKEN_LIMIT_PER_USER", 10)
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
     "AUTH_HEADER_PREFIX": "Token",
@@ -216,10 +232,15 @@ STORAGES = {
         )
     },
 }
-MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "20"))  # one file
-MAX_REQUEST_MB = int(os.environ.get("MAX_REQUEST_MB", "100"))  # one request (batches)
+MAX_UPLOAD_MB = env_number("MAX_UPLOAD_MB", 20)  # one file
+MAX_REQUEST_MB = env_number("MAX_REQUEST_MB", 100)  # one request (batches)
+# Files sent with an answer to a reviewer's question (PDF, JPEG, PNG; issue 11).
+ANSWER_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("ANSWER_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
+)
+ANSWER_ATTACHMENT_MAX_FILES = env_number("ANSWER_ATTACHMENT_MAX_FILES", 5)
 # Extra memory one document's reading may take in the worker (photos, scans).
-EXTRACTION_MEMORY_MB = int(os.environ.get("EXTRACTION_MEMORY_MB", "1536"))
+EXTRACTION_MEMORY_MB = env_number("EXTRACTION_MEMORY_MB", 1536)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
@@ -228,7 +249,7 @@ EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_PORT = env_number("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -286,12 +307,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER: dict = {
     "name": "invoiceportal",
-    "workers": int(os.environ.get("Q_WORKERS", "2")),
-    "timeout": int(os.environ.get("Q_TIMEOUT", "120")),
-    "retry": int(os.environ.get("Q_RETRY", "180")),
+    "workers": env_number("Q_WORKERS", 2),
+    "timeout": env_number("Q_TIMEOUT", 120),
+    "retry": env_number("Q_RETRY", 180),
     "max_attempts": 5,
     # Outcomes live in our own tables (timeline, audit); failed tasks are still kept.
-    "save_limit": int(os.environ.get("Q_SAVE_LIMIT", "-1")),
+    "save_limit": env_number("Q_SAVE_LIMIT", -1),
     "catch_up": False,
     "label": _("Background tasks"),
 }
@@ -299,7 +320,7 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
-    Q_CLUSTER["poll"] = float(os.environ.get("Q_POLL", "0.1"))
+    Q_CLUSTER["poll"] = env_number("Q_POLL", 0.1, float)
 
 # --- Shared cache (issue 14, H3) ------------------------------------------------------
 # API throttles, cached permissions of the status poll and the SLA calendar's
@@ -351,7 +372,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -426,21 +447,23 @@ if os.environ.get("VERIFIER_URL"):
     VERIFIER_OPTIONS = {
         "url": os.environ["VERIFIER_URL"],
         "api_key": os.environ.get("VERIFIER_API_KEY", ""),
-        "timeout": float(os.environ.get("VERIFIER_TIMEOUT", "5")),
+        "timeout": env_number("VERIFIER_TIMEOUT", 5, float),
     }
 
 # --- Screening ------------------------------------------------------------------------
 # An invoice still in received/screening after this long is re-queued by the sweep.
-SCREENING_STUCK_MINUTES = int(os.environ.get("SCREENING_STUCK_MINUTES", "10"))
-SCREENING_SWEEP_LIMIT = int(os.environ.get("SCREENING_SWEEP_LIMIT", "500"))
+SCREENING_STUCK_MINUTES = env_number("SCREENING_STUCK_MINUTES", 10)
+SCREENING_SWEEP_LIMIT = env_number("SCREENING_SWEEP_LIMIT", 500)
 
 # --- Review queue (issue 14 / issue 11, H2) ----------------------------------------
 # A claim left untouched this long goes back to the queue; the SLA sweep handles at
 # most REVIEW_SWEEP_LIMIT tasks per run; a reviewer holds at most
 # REVIEW_MAX_OPEN_CLAIMS claimed tasks at once (claim-next and "claim this task").
-REVIEW_LEASE_MINUTES = int(os.environ.get("REVIEW_LEASE_MINUTES", "30"))
-REVIEW_SWEEP_LIMIT = int(os.environ.get("REVIEW_SWEEP_LIMIT", "500"))
-REVIEW_MAX_OPEN_CLAIMS = int(os.environ.get("REVIEW_MAX_OPEN_CLAIMS", "1"))
+REVIEW_LEASE_MINUTES = env_number("REVIEW_LEASE_MINUTES", 30)
+REVIEW_SWEEP_LIMIT = env_number("REVIEW_SWEEP_LIMIT", 500)
+REVIEW_MAX_OPEN_CLAIMS = env_number("REVIEW_MAX_OPEN_CLAIMS", 1)
+# The queue table and the supervisor board refresh themselves (htmx) this often.
+QUEUE_REFRESH_SECONDS = env_number("QUEUE_REFRESH_SECONDS", 15)
 
 # --- Review workbench (issue 11, H4) ----------------------------------------------
 # Rendered document pages (PNG/SVG) and text layouts are cached in the default storage
@@ -483,14 +506,14 @@ AUDIT_CHECKPOINT_DIR = Path(
 INSIGHT_ROLLUP_REFRESH_MINUTES = int(
     os.environ.get("INSIGHT_ROLLUP_REFRESH_MINUTES", "15")
 )
-INSIGHT_ROLLUP_DAYS_BACK = int(os.environ.get("INSIGHT_ROLLUP_DAYS_BACK", "3"))
+INSIGHT_ROLLUP_DAYS_BACK = env_number("INSIGHT_ROLLUP_DAYS_BACK", 3)
 INSIGHT_FORECAST_ALERT_THRESHOLD = int(
     os.environ.get("INSIGHT_FORECAST_ALERT_THRESHOLD", "5")
 )
 INSIGHT_FORECAST_CHECK_MINUTES = int(
     os.environ.get("INSIGHT_FORECAST_CHECK_MINUTES", "5")
 )
-INSIGHT_ON_SHIFT_MINUTES = int(os.environ.get("INSIGHT_ON_SHIFT_MINUTES", "90"))
+INSIGHT_ON_SHIFT_MINUTES = env_number("INSIGHT_ON_SHIFT_MINUTES", 90)
 
 # --- Webhooks (issue 13, section 4; app ``webhooks``) ----
 # Requests to private, loopback and link-local addresses, and plain http://, only when
@@ -498,18 +521,18 @@ INSIGHT_ON_SHIFT_MINUTES = int(os.environ.get("INSIGHT_ON_SHIFT_MINUTES", "90"))
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
 # Exponential backoff between attempts: base, doubled per failure, capped; after
 # WEBHOOKS_RETRY_HOURS of failures the endpoint is paused and its admins notified.
-WEBHOOKS_RETRY_BASE_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_BASE_SECONDS", "60"))
-WEBHOOKS_RETRY_MAX_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_MAX_SECONDS", "3600"))
-WEBHOOKS_RETRY_HOURS = float(os.environ.get("WEBHOOKS_RETRY_HOURS", "24"))
+WEBHOOKS_RETRY_BASE_SECONDS = env_number("WEBHOOKS_RETRY_BASE_SECONDS", 60)
+WEBHOOKS_RETRY_MAX_SECONDS = env_number("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+WEBHOOKS_RETRY_HOURS = env_number("WEBHOOKS_RETRY_HOURS", 24, float)
 
 # --- Scale-out (issue 15, H9): pool, storage, audit sealing ----
 # Bounded PostgreSQL connections: Django's psycopg pool, per process, when
 # DB_POOL_MAX_SIZE is set (off when unset: one connection per thread, as before; the
 # test suite runs without it). A request that waits DB_POOL_TIMEOUT seconds for a
 # connection gets a 503 with Retry-After (common/api.py), never a 500.
-DB_POOL_MIN_SIZE = int(os.environ.get("DB_POOL_MIN_SIZE", "2"))
-DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
-DB_POOL_TIMEOUT = float(os.environ.get("DB_POOL_TIMEOUT", "5"))
+DB_POOL_MIN_SIZE = env_number("DB_POOL_MIN_SIZE", 2)
+DB_POOL_MAX_SIZE = env_number("DB_POOL_MAX_SIZE", 0)
+DB_POOL_TIMEOUT = env_number("DB_POOL_TIMEOUT", 5, float)
 if (
     DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     and DB_POOL_MAX_SIZE

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,6 +32,13 @@ from invoiceportal.common.errors import (
     PermissionDeniedError,
 )
 
+from .attachments import (
+    AttachmentFile,
+    attachments_check,
+    attachments_discard,
+    attachments_record,
+    attachments_store,
+)
 from .expedite import (
     EXPEDITE_MESSAGES,
     expedite_create,
@@ -46,6 +53,8 @@ from .hooks import AnswerReceived, ExpediteApproved, run_event_hooks
 from .intake import (
     CONTENT_TYPES,
     SubmitResult,
+    document_file_delete,
+    document_file_save,
     enqueue_processing,
     invoice_fields_from,
     invoice_submit_file,
@@ -68,7 +77,6 @@ from .models import (
     Feedback,
     Invoice,
     InvoiceLine,
-    TimelineEvent,
 )
 from .notify import notify_about_invoice
 from .selectors import invoice_get_for_user, parse_invoice_id
@@ -102,20 +110,6 @@ def _lock_for_user(user: Any, invoice_id: uuid.UUID | str) -> Invoice:
     if invoice is None:
         raise NotFoundError()
     return invoice
-
-
-def _event(
-    invoice: Invoice,
-    code: str,
-    *,
-    actor: Any = None,
-    params: dict[str, Any] | None = None,
-    note: str = "",
-    visible: bool = True,
-) -> TimelineEvent:
-    return timeline_note(
-        invoice, code, actor=actor, params=params, note=note, visible=visible
-    )
 
 
 # ------------------------------------------------------------------- withdraw
@@ -182,7 +176,14 @@ def _read_corrected(file: CorrectedFile) -> tuple[str, Any, str]:
 
 
 def _apply_corrected(
-    invoice: Invoice, *, user: Any, fmt: str, extracted: Any, data: bytes, name: str
+    invoice: Invoice,
+    *,
+    user: Any,
+    fmt: str,
+    extracted: Any,
+    data: bytes,
+    name: str,
+    stored_name: str,
 ) -> Document:
     cleaned = normalize_identifiers(extracted)
     fields = invoice_fields_from(extracted)
@@ -233,9 +234,7 @@ def _apply_corrected(
         extractor=fmt,
         field_readings=readings_from(extracted),
     )
-    document.file.save(
-        f"{invoice.id}-{uuid.uuid4().hex[:8]}.{fmt}", ContentFile(data), save=False
-    )
+    document.file.name = stored_name  # written before the transaction opened
     document.save()
     return document
 
@@ -257,11 +256,17 @@ def invoice_respond(
     invoice_id: uuid.UUID | str,
     message: str,
     file: CorrectedFile | None = None,
+    attachments: Sequence[AttachmentFile] = (),
 ) -> Invoice:
     """Answer the reviewer's question. The invoice goes back to screening; with a
     corrected file it is screened again (and, still needing review, returns to its
     reviewer's queue), without one it returns to the review queue at once. Either
-    way the SLA clock runs again from here."""
+    way the SLA clock runs again from here.
+
+    ``attachments`` (a contract, an approval form: PDF, JPEG or PNG) are checked
+    before anything is written, stored before the transaction opens and recorded
+    with the answer in its transaction; when the answer fails they are deleted
+    again, so a refused answer leaves nothing behind."""
     require_submitter(user)
     message = (message or "").strip()
     if not message:
@@ -271,6 +276,50 @@ def invoice_respond(
         )
     message = message[:4000]
     read = _read_corrected(file) if file is not None else None
+    checked = attachments_check(list(attachments))
+    stored: list[str] = []
+    corrected_name = ""
+    if checked or read is not None:
+        # Someone else's invoice: 404 before anything is written.
+        invoice_get_for_user(user=user, invoice_id=invoice_id)
+    # Files first, before the transaction opens (issue 15): no row lock is held while
+    # the storage answers; a failed answer deletes them again.
+    if checked:
+        stored = attachments_store(checked, invoice_id=parse_invoice_id(invoice_id))
+    try:
+        if read is not None:
+            corrected_name = document_file_save(
+                f"{parse_invoice_id(invoice_id)}-{uuid.uuid4().hex[:8]}.{read[0]}",
+                file.data,
+            )
+        return _respond(
+            user=user,
+            invoice_id=invoice_id,
+            message=message,
+            file=file,
+            read=read,
+            checked=checked,
+            stored=stored,
+            corrected_name=corrected_name,
+        )
+    except BaseException:
+        attachments_discard(stored)
+        if corrected_name:
+            document_file_delete(corrected_name)
+        raise
+
+
+def _respond(
+    *,
+    user: Any,
+    invoice_id: uuid.UUID | str,
+    message: str,
+    file: CorrectedFile | None,
+    read: tuple[str, Any, str] | None,
+    checked: list[Any],
+    stored: list[str],
+    corrected_name: str,
+) -> Invoice:
     with transaction.atomic(durable=True):
         invoice = _lock_for_user(user, invoice_id)
         if invoice.status != InvoiceStatus.NEEDS_INFO:
@@ -290,21 +339,31 @@ def invoice_respond(
                 extracted=extracted,
                 data=file.data,
                 name=name,
+                stored_name=corrected_name,
             )
-        invoice_transition(
+        params: dict[str, Any] = {}
+        if document is not None:
+            params["file"] = document.original_name
+        if checked:
+            params["attachments"] = [item.name for item in checked]
+        answer = invoice_transition(
             invoice=invoice,
             to=InvoiceStatus.SCREENING,
             actor=user,
             code="info_provided",
             note=message,
-            params={"file": document.original_name} if document else None,
+            params=params or None,
+        )
+        rows = attachments_record(
+            checked, stored, invoice=invoice, event=answer, user=user
         )
         if document is not None:
-            _event(
+            timeline_note(
                 invoice,
                 "corrected_file",
                 actor=user,
                 params={"filename": document.original_name},
+                visible=True,
             )
             invoice_id_str = str(invoice.pk)
             transaction.on_commit(lambda: enqueue_processing(invoice_id_str))
@@ -318,6 +377,10 @@ def invoice_respond(
             data={
                 "message_chars": len(message),
                 "sha256": document.sha256 if document else "",
+                "attachments": [
+                    {"id": row.pk, "name": row.original_name, "sha256": row.sha256}
+                    for row in rows
+                ],
             },
         )
         if asker_id:
@@ -529,11 +592,12 @@ def invoice_resubmit(
         )
     with transaction.atomic(durable=True):
         locked = Invoice.objects.select_for_update(of=("self",)).get(pk=original.pk)
-        _event(
+        timeline_note(
             locked,
             "resubmitted",
             actor=user,
             params={"reference": result.invoice.reference},
+            visible=True,
         )
         audit_record(
             actor=user,

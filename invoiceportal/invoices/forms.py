@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .status import InvoiceKindChoice, InvoiceStatus
@@ -38,6 +39,25 @@ class InvoiceFilterForm(forms.Form):
     )
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name, handed on as received: the service judges
+    each one (and names it when it refuses it), including empty ones."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if data is None or data == "":
+            return []
+        files = data if isinstance(data, (list, tuple)) else [data]
+        return [f for f in files if f is not None and f != ""]
+
+
 class RespondForm(forms.Form):
     message = forms.CharField(
         label=_("Your answer"),
@@ -49,6 +69,23 @@ class RespondForm(forms.Form):
         required=False,
         help_text=_("XML, OFD, PDF, JPEG or PNG of the same invoice."),
     )
+    attachments = MultipleFileField(
+        label=_("Supporting documents (optional)"),
+        required=False,
+        help_text=_(
+            "A contract, an approval form or another document: PDF, JPEG or PNG, "
+            "at most %(count)s files of %(size)s MB each."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_mb = f"{settings.ANSWER_ATTACHMENT_MAX_BYTES / (1024 * 1024):g}"
+        field = self.fields["attachments"]
+        field.help_text = field.help_text % {
+            "count": settings.ANSWER_ATTACHMENT_MAX_FILES,
+            "size": limit_mb,
+        }
 
 
 class ExpediteForm(forms.Form):

@@ -523,47 +523,40 @@ def store_lines(invoice: Invoice, extracted: ExtractedInvoice) -> None:
     )
 
 
-def _store(
-    *,
-    user: Any,
-    extracted: ExtractedInvoice,
-    fmt: str,
-    data: bytes | None,
-    filename: str,
-    sha256: str,
-    idempotency_key: str,
-    resubmission_of: Invoice | None = None,
-    pending: bool = False,
-    identifier_changes: list[IdentifierChange] | None = None,
-    fingerprint: str = "",
-) -> Invoice:
-    changes = identifier_changes or []
+@dataclass(frozen=True)
+class _Submission:
+    """What one submission stores, checked and read: the invoice, its file (none
+    when typed in) and how the request is recognised again."""
+
+    user: Any
+    extracted: ExtractedInvoice
+    fmt: str
+    data: bytes | None
+    filename: str
+    sha256: str
+    idempotency_key: str
+    resubmission_of: Invoice | None
+    pending: bool
+    changes: list[IdentifierChange]
+    fingerprint: str
+
+
+def _store(sub: _Submission) -> Invoice:
     invoice_id = uuid.uuid4()
     reference = _next_reference()
     # The file first, through the storage API (a local disk or an object store),
     # before the transaction opens: no row lock is held while it is written. If the
     # transaction then fails, the file is deleted again.
-    stored_name = _save_document_file(f"{invoice_id}.{fmt}", data) if data else None
+    stored_name = (
+        document_file_save(f"{invoice_id}.{sub.fmt}", sub.data) if sub.data else None
+    )
     try:
         return _store_rows(
-            invoice_id=invoice_id,
-            reference=reference,
-            stored_name=stored_name,
-            user=user,
-            extracted=extracted,
-            fmt=fmt,
-            data=data,
-            filename=filename,
-            sha256=sha256,
-            idempotency_key=idempotency_key,
-            resubmission_of=resubmission_of,
-            pending=pending,
-            changes=changes,
-            fingerprint=fingerprint,
+            sub, invoice_id=invoice_id, reference=reference, stored_name=stored_name
         )
     except BaseException:
         if stored_name:
-            _delete_document_file(stored_name)
+            document_file_delete(stored_name)
         raise
 
 
@@ -571,14 +564,16 @@ def _document_storage() -> Any:
     return Document._meta.get_field("file").storage
 
 
-def _save_document_file(name: str, data: bytes) -> str:
+def document_file_save(name: str, data: bytes) -> str:
+    """Write a document's bytes through the storage API (outside any transaction:
+    no row lock is held while a disk or an object store answers); the stored name."""
     field = Document._meta.get_field("file")
     return _document_storage().save(
         field.generate_filename(None, name), ContentFile(data)
     )
 
 
-def _delete_document_file(name: str) -> None:
+def document_file_delete(name: str) -> None:
     try:
         _document_storage().delete(name)
     except Exception:  # the store is down: an orphan file, not a lost upload
@@ -586,22 +581,13 @@ def _delete_document_file(name: str) -> None:
 
 
 def _store_rows(
+    sub: _Submission,
     *,
     invoice_id: uuid.UUID,
     reference: str,
     stored_name: str | None,
-    user: Any,
-    extracted: ExtractedInvoice,
-    fmt: str,
-    data: bytes | None,
-    filename: str,
-    sha256: str,
-    idempotency_key: str,
-    resubmission_of: Invoice | None,
-    pending: bool,
-    changes: list[IdentifierChange],
-    fingerprint: str,
 ) -> Invoice:
+    user, extracted, fmt, changes = sub.user, sub.extracted, sub.fmt, sub.changes
     with transaction.atomic(durable=True):
         invoice = Invoice.objects.create(
             id=invoice_id,
@@ -609,21 +595,21 @@ def _store_rows(
             organization_id=user.organization_id,
             submitted_by=user,
             status=InvoiceStatus.RECEIVED,
-            idempotency_key=idempotency_key,
-            idempotency_fingerprint=fingerprint if idempotency_key else "",
-            resubmission_of=resubmission_of,
+            idempotency_key=sub.idempotency_key,
+            idempotency_fingerprint=sub.fingerprint if sub.idempotency_key else "",
+            resubmission_of=sub.resubmission_of,
             **invoice_fields_from(extracted),
         )
         store_lines(invoice, extracted)
-        if data is not None:
+        if sub.data is not None:
             document = Document(
                 invoice=invoice,
-                original_name=filename,
+                original_name=sub.filename,
                 content_type=CONTENT_TYPES.get(fmt, "application/octet-stream"),
-                size=len(data),
-                sha256=sha256,
+                size=len(sub.data),
+                sha256=sub.sha256,
                 format=fmt,
-                extractor=PENDING if pending else fmt,
+                extractor=PENDING if sub.pending else fmt,
                 field_readings=readings_from(extracted),
             )
             document.file.name = stored_name
@@ -643,7 +629,7 @@ def _store_rows(
                 "reference": invoice.reference,
                 "identity": invoice.identity,
                 "format": fmt,
-                "sha256": sha256,
+                "sha256": sub.sha256,
                 **(
                     {"identifiers_cleaned": {c.field: c.original for c in changes}}
                     if changes
@@ -763,17 +749,19 @@ def _submit_extracted(
         return _duplicate(live)
     try:
         invoice = _store(
-            user=user,
-            extracted=extracted,
-            fmt=fmt,
-            data=data,
-            filename=filename,
-            sha256=sha256,
-            idempotency_key=idempotency_key,
-            resubmission_of=resubmission_of,
-            pending=pending,
-            identifier_changes=changes,
-            fingerprint=fingerprint,
+            _Submission(
+                user=user,
+                extracted=extracted,
+                fmt=fmt,
+                data=data,
+                filename=filename,
+                sha256=sha256,
+                idempotency_key=idempotency_key,
+                resubmission_of=resubmission_of,
+                pending=pending,
+                changes=changes,
+                fingerprint=fingerprint,
+            )
         )
     except IntegrityError:
         # A concurrent request of the organization won the race: the key, the file

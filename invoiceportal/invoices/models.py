@@ -7,10 +7,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
+from invoiceportal.common.language import is_english
 
 from .status import LIVE, DecisionSource, InvoiceKindChoice, InvoiceStatus, Priority
 
@@ -143,7 +143,7 @@ class Invoice(models.Model):
         event = self.timeline.filter(status=self.status).order_by("-at", "-id").first()
         if event is None:
             return self.decision_reason
-        english = (get_language() or "").startswith("en")
+        english = is_english()
         params = event.params or {}
         if "reasons" in params:
             return params.get("reasons_en") if english else params["reasons"]
@@ -333,3 +333,38 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.rating}"
+
+
+class AnswerAttachment(models.Model):
+    """A file a submitter sent with an answer to a reviewer's question (a contract,
+    an approval form): not an invoice, never read as one. Stored through the same
+    storage as the invoice documents; checked before it is stored
+    (``invoices.attachments``)."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="answer_attachments"
+    )
+    # The answer it came with: the ``info_provided`` timeline event.
+    event = models.ForeignKey(
+        TimelineEvent, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("answer attachment")
+        verbose_name_plural = _("answer attachments")
+
+    def __str__(self) -> str:
+        return self.original_name

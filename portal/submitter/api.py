@@ -12,6 +12,7 @@ from typing import Any
 
 import django_filters
 from django.http import FileResponse, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -33,6 +34,10 @@ from invoiceportal.invoices.actions import (
     invoice_feedback_give,
     invoice_respond,
     invoice_withdraw,
+)
+from invoiceportal.invoices.attachments import (
+    answer_attachments,
+    attachment_from_upload,
 )
 from invoiceportal.invoices.extraction.errors import ExtractionError
 from invoiceportal.invoices.extraction.types import (
@@ -61,6 +66,7 @@ from invoiceportal.invoices.selectors import (
 from invoiceportal.invoices.special_business import deductible_tax_in
 from invoiceportal.invoices.status import InvoiceKindChoice, InvoiceStatus
 
+from .attachments import answer_attachment_get_for_user, attachment_response
 from .selectors import InvoicePage, invoice_page
 
 
@@ -107,6 +113,19 @@ class InvoiceListSerializer(serializers.ModelSerializer):
         ]
 
 
+class AttachmentSerializer(serializers.Serializer):
+    """A file sent with an answer (read-only; for the schema)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField()
+    download_url = serializers.URLField()
+
+
 class InvoiceDetailSerializer(InvoiceListSerializer):
     lines = LineSerializer(many=True, read_only=True)
     checks = serializers.SerializerMethodField()
@@ -118,6 +137,8 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
     # Field names a reviewer corrected on the workbench (issue 11); who and why stay
     # in the audit log.
     corrected_fields = serializers.SerializerMethodField()
+    # Files sent with the answers to reviewers' questions (issue 11).
+    attachments = serializers.SerializerMethodField()
 
     class Meta(InvoiceListSerializer.Meta):
         fields = [
@@ -130,7 +151,33 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
             "deductible_tax",
             "extras",
             "corrected_fields",
+            "attachments",
         ]
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, invoice: Invoice) -> list[dict[str, Any]]:
+        request = self.context.get("request")
+        rows = []
+        for item in answer_attachments(invoice):
+            path = reverse(
+                "api:invoice-attachment",
+                kwargs={"pk": str(invoice.pk), "attachment_id": item.pk},
+            )
+            rows.append(
+                {
+                    "id": item.pk,
+                    "name": item.original_name,
+                    "size": item.size,
+                    "content_type": item.content_type,
+                    "sha256": item.sha256,
+                    "uploaded_at": item.uploaded_at,
+                    "answered_at": item.event.at,
+                    "download_url": request.build_absolute_uri(path)
+                    if request is not None
+                    else path,
+                }
+            )
+        return rows
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_corrected_fields(self, invoice: Invoice) -> list[str]:
@@ -182,6 +229,12 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
 class RespondSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=4000)
     file = serializers.FileField(required=False)
+    # Supporting documents (PDF, JPEG, PNG), multipart only; each is checked by the
+    # service, which names a refused one.
+    attachments = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+    )
 
 
 class ExpediteSerializer(serializers.Serializer):
@@ -564,8 +617,39 @@ class InvoiceViewSet(
             invoice_id=pk,
             message=serializer.validated_data["message"],
             file=file,
+            attachments=[
+                attachment_from_upload(f)
+                for f in serializer.validated_data.get("attachments", [])
+            ],
         )
         return self._detail(request, invoice)
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): bytes,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        }
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]+)",
+        url_name="attachment",
+    )
+    def attachment(
+        self,
+        request: Request,
+        pk: str | None = None,
+        attachment_id: str | None = None,
+        **kwargs: Any,
+    ) -> FileResponse:
+        """A file sent with an answer, as sent (``Content-Disposition: attachment``).
+        The invoice's organization and the staff who may see its review task."""
+        item = answer_attachment_get_for_user(
+            user=request.user, invoice_id=pk, attachment_id=attachment_id
+        )
+        return attachment_response(item)
 
     @extend_schema(request=ExpediteSerializer, responses={200: InvoiceDetailSerializer})
     @action(detail=True, methods=["post"])

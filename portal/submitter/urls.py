@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import help, views
+from . import attachments, help, views
 
 app_name = "invoices"
 
@@ -25,6 +25,11 @@ urlpatterns = [
     path("<uuid:invoice_id>/receipt.pdf", views.invoice_receipt, name="receipt"),
     path("<uuid:invoice_id>/withdraw/", views.invoice_withdraw_view, name="withdraw"),
     path("<uuid:invoice_id>/respond/", views.invoice_respond_view, name="respond"),
+    path(
+        "<uuid:invoice_id>/attachments/<int:attachment_id>/",
+        attachments.invoice_attachment,
+        name="attachment",
+    ),
     path("<uuid:invoice_id>/expedite/", views.invoice_expedite_view, name="expedite"),
     path("<uuid:invoice_id>/resubmit/", views.invoice_resubmit_view, name="resubmit"),
     path("<uuid:invoice_id>/feedback/", views.invoice_feedback_view, name="feedback"),

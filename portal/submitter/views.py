@@ -39,6 +39,10 @@ from invoiceportal.invoices.actions import (
     invoice_resubmit,
     invoice_withdraw,
 )
+from invoiceportal.invoices.attachments import (
+    answer_attachments,
+    attachment_from_upload,
+)
 from invoiceportal.invoices.exports import csv_rows
 from invoiceportal.invoices.forms import (
     ExpediteForm,
@@ -247,6 +251,7 @@ def _get_or_404(request: HttpRequest, invoice_id: Any) -> Invoice:
 def _page_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
     context = invoice_page(invoice, user=request.user).context()
     context.update(
+        answer_attachments=answer_attachments(invoice),
         respond_form=RespondForm(),
         expedite_form=ExpediteForm(),
         withdraw_form=WithdrawForm(),
@@ -337,24 +342,44 @@ def invoice_withdraw_view(request: HttpRequest, invoice_id: Any) -> HttpResponse
 @require_POST
 @capability_required(Perm.SUBMIT)
 def invoice_respond_view(request: HttpRequest, invoice_id: Any) -> HttpResponse:
-    def run(data: dict[str, Any]) -> Any:
+    """The answer to the reviewer's question. A refusal (a missing answer, a refused
+    file) shows the page again with the form as typed: the answer is never lost.
+    Only when the page has no answer form any more (nobody is waiting) does it go
+    back to the invoice page with the message."""
+    invoice = _get_or_404(request, invoice_id)  # someone else's: 404 first
+    form = RespondForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
         upload = data.get("file")
-        file = (
-            CorrectedFile(upload.read(), upload.name, upload.content_type or "")
-            if upload
-            else None
-        )
-        return invoice_respond(
-            user=request.user, invoice_id=invoice_id, message=data["message"], file=file
-        )
-
-    return _act(
-        request,
-        invoice_id,
-        RespondForm,
-        run,
-        _("Your answer was sent; the invoice is back in review."),
-    )
+        try:
+            invoice_respond(
+                user=request.user,
+                invoice_id=invoice_id,
+                message=data["message"],
+                file=(
+                    CorrectedFile(upload.read(), upload.name, upload.content_type or "")
+                    if upload
+                    else None
+                ),
+                attachments=[attachment_from_upload(f) for f in data["attachments"]],
+            )
+        except NotFoundError as exc:
+            raise Http404 from exc
+        except ApplicationError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(
+                request, _("Your answer was sent; the invoice is back in review.")
+            )
+            return redirect("invoices:detail", invoice_id=invoice_id)
+    context = _page_context(request, invoice)
+    if not context["can_respond"]:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("invoices:detail", invoice_id=invoice_id)
+    context["respond_form"] = form
+    return render(request, "invoices/detail.html", context)
 
 
 @require_POST

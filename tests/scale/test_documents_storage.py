@@ -8,16 +8,22 @@ from __future__ import annotations
 import random
 
 import pytest
-from django.core.files.storage import default_storage
+from django.core.files.storage import InMemoryStorage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 
+from invoiceportal.invoices.actions import CorrectedFile, invoice_respond
+from invoiceportal.invoices.attachments import AttachmentFile
 from invoiceportal.invoices.extraction.types import InvoiceKind
 from invoiceportal.invoices.models import Document, Invoice
+from invoiceportal.invoices.status import InvoiceStatus
 from tests.conftest import api_as
 from tests.docgen.ofd_doc import make_ofd
 from tests.docgen.truth import random_invoice
 from tests.docgen.xml_doc import make_xml
+from tests.invoices.attachment_files import pdf_bytes
+from tests.invoices.submitter.helpers import ask_for_info, make_invoice
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/invoices/"
@@ -101,3 +107,53 @@ def test_a_failed_transaction_leaves_no_file_and_no_row(submitter):
     assert second.json()["id"] == first.json()["id"]
     assert Invoice.objects.count() == 1
     assert stored_names() == [Document.objects.get().file.name]
+
+
+class WatchedStorage(InMemoryStorage):
+    """The object store, watched: records, for each file written, whether a database
+    transaction (and so a row lock) was open while the store was being answered."""
+
+    writes: list[tuple[str, bool]] = []
+
+    def _save(self, name, content):
+        WatchedStorage.writes.append((name, connection.in_atomic_block))
+        return super()._save(name, content)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_are_written_before_any_transaction_opens(
+    settings, submitter, reviewer, reference_data
+):
+    """Issue 15: no row lock is held while a file is written: the upload, a corrected
+    file sent as an answer and the answer's attachments are all stored first."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": f"{__name__}.WatchedStorage"},
+    }
+    WatchedStorage.writes = []
+    organization = submitter.organization
+    truth = truth_for(organization, 3)
+    response = upload(api_as(submitter), make_xml(truth_for(organization, 4)), "a.xml")
+    assert response.status_code == 201, response.content
+    writes = list(WatchedStorage.writes)
+    invoice = ask_for_info(
+        make_invoice(
+            organization, submitter, number=truth.number, identity=truth.identity
+        ),
+        reviewer,
+    )
+    WatchedStorage.writes = []  # the test factory's own document is not the point
+    invoice_respond(
+        user=submitter,
+        invoice_id=invoice.id,
+        message="已附更正后的发票文件和合同",
+        file=CorrectedFile(make_xml(truth), "fixed.xml", "application/xml"),
+        attachments=[AttachmentFile(pdf_bytes(), "合同.pdf", "application/pdf")],
+    )
+    writes += WatchedStorage.writes
+    invoice.refresh_from_db()
+    assert invoice.status != InvoiceStatus.NEEDS_INFO  # answered, screened again
+    assert invoice.documents.count() == 2
+    folders = [name.split("/")[0] for name, _ in writes]
+    assert folders.count("documents") == 2 and folders.count("attachments") == 1
+    assert [name for name, locked in writes if locked] == []

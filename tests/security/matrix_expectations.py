@@ -167,12 +167,24 @@ EXPECTED: dict[str, dict[str, Row]] = {
     # The superuser belongs to no organization: it does not act for one.
     "invoices:withdraw": post_only("login redirect 404 403 403 403 403 403 refused"),
     "invoices:respond": post_only("login refused 404 403 403 403 403 403 refused"),
+    # A file sent with an answer (issue 11): the invoice's organization, and staff
+    # who may see its review task (organization A's reviewer cannot: 404; its
+    # supervisor can but is kept off by separation: 403); the admin role: 403.
+    "invoices:attachment": {
+        "GET": row("login ok 404 ok 404 ok 403 403 ok"),
+        "POST": row(same("405")),
+    },
     "invoices:expedite": post_only("login refused 404 403 403 403 403 403 refused"),
     "invoices:resubmit": post_only("login refused 404 403 403 403 403 403 refused"),
     "invoices:feedback": post_only("login refused 404 403 403 403 403 403 refused"),
     # ----------------------------------------------------------------- reviews
     # Administrators read the queue (no claiming, no task pages).
     "reviews:queue": {
+        "GET": row("login 403 403 ok ok ok ok ok ok"),
+        "POST": row(same("405")),
+    },
+    # The queue's self-refreshing table (htmx fragment): the queue's access rule.
+    "reviews:queue_live": {
         "GET": row("login 403 403 ok ok ok ok ok ok"),
         "POST": row(same("405")),
     },
@@ -205,6 +217,8 @@ EXPECTED: dict[str, dict[str, Row]] = {
         "login 403 403 403 403 redirect refused redirect redirect"
     ),
     "reviews:board": {"GET": row(SUPERVISE), "POST": row(same("405"))},
+    # The board's self-refreshing lists (htmx fragment): the board's access rule.
+    "reviews:board_live": {"GET": row(SUPERVISE), "POST": row(same("405"))},
     # Performance page and its CSV downloads (issue 13, H7): the CSV needs ``chart``
     # (400 without it, once authorised).
     "insight:performance": {"GET": row(SUPERVISE), "POST": row(same("405"))},
@@ -328,6 +342,10 @@ EXPECTED: dict[str, dict[str, Row]] = {
     ),
     "api:invoice-respond": api(
         API_ANYONE_SIGNED_IN, post="401 invalid 404 403 403 403 403 403 403"
+    ),
+    # A file sent with an answer: the page's rule (invoices:attachment).
+    "api:invoice-attachment": api(
+        API_ANYONE_SIGNED_IN, get="401 ok 404 ok 404 ok 403 403 ok"
     ),
     "api:invoice-expedite": api(
         API_ANYONE_SIGNED_IN, post="401 invalid 404 403 403 403 403 403 403"

@@ -111,6 +111,7 @@ def url_kwargs(route: Route, world: World) -> dict[str, Any]:
         "reply_code": "contract",  # a seeded canned reply
         "endpoint_id": world.extra["webhook_endpoint"].pk,
         "delivery_id": world.extra["webhook_delivery"].pk,
+        "attachment_id": world.extra["answer_attachment"].pk,
     }
     kwargs: dict[str, Any] = {}
     for param in route.params:

@@ -121,6 +121,7 @@ def build_world() -> World:
     reset_target = UserFactory(role=Role.SUBMITTER, organization=org_a)
     _admin_rows(users)
     webhook = _webhook_rows(org_a, invoice, users[SUPERUSER])
+    attachment = _answer_attachment(invoice, users[SUBMITTER])
     return World(
         org_a=org_a,
         org_b=org_b,
@@ -136,9 +137,34 @@ def build_world() -> World:
             "second_reviewer": second_reviewer,
             "reset_uid": urlsafe_base64_encode(force_bytes(reset_target.pk)),
             "reset_token": default_token_generator.make_token(reset_target),
+            "answer_attachment": attachment,
             **webhook,
         },
     )
+
+
+def _answer_attachment(invoice: Invoice, submitter: Any) -> Any:
+    """A PDF sent with an earlier answer (issue 11), stored like every attachment;
+    the invoice stays in review."""
+    from invoiceportal.invoices.attachments import (
+        AttachmentFile,
+        attachments_check,
+        attachments_record,
+        attachments_store,
+    )
+    from invoiceportal.invoices.lifecycle import timeline_note
+    from tests.invoices.attachment_files import pdf_bytes
+
+    checked = attachments_check([AttachmentFile(pdf_bytes(), "合同.pdf")])
+    stored = attachments_store(checked, invoice_id=invoice.pk)
+    with transaction.atomic():
+        event = timeline_note(
+            invoice, "info_provided", actor=submitter, note="合同见附件", visible=True
+        )
+        (row,) = attachments_record(
+            checked, stored, invoice=invoice, event=event, user=submitter
+        )
+    return row
 
 
 def _webhook_rows(org: Organization, invoice: Invoice, actor: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from django import template
 from invoiceportal.common.capitals import amount_to_capitals
 
 from ..selectors import (
+    answers_with_attachments,
     can_correct,
     review_notes,
     separation_refusal,
@@ -50,3 +51,14 @@ def workbench(context: Any, task: Any) -> dict[str, Any]:
         "can_correct": can_correct(task, request.user),
         "notes": review_notes(invoice),
     }
+
+
+@register.inclusion_tag("reviews/workbench/_attachments.html", takes_context=True)
+def workbench_attachments(context: Any, task: Any) -> dict[str, Any]:
+    """The files the submitter sent with each answer to a question (issue 11),
+    grouped by answer, newest first. Nothing for staff kept off the task's
+    documents by separation of duties."""
+    request = context["request"]
+    if separation_refusal(task, request.user):
+        return {"answers": [], "hidden": True}
+    return {"answers": answers_with_attachments(task.invoice), "hidden": False}
