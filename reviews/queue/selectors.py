@@ -9,12 +9,13 @@ from typing import Any
 
 from django.db.models import Count, Max, Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.roles import Perm
 from invoiceportal.common.errors import NotFoundError
+from invoiceportal.common.language import is_english
 from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import InvoiceStatus
 from reviews.checks.explain import CheckExplanation, explain_checks
@@ -24,6 +25,7 @@ from reviews.models import (
     RejectionReason,
     ReviewTask,
     SecondReviewRuleCode,
+    TaskStage,
     TaskState,
     at_risk_q,
     breaching_q,
@@ -40,11 +42,6 @@ HANDLE_HISTORY = 50
 DEFAULT_HANDLE_MINUTES = 20.0
 
 
-def english() -> bool:
-    """Whether the reader's language is English (Chinese otherwise)."""
-    return (get_language() or "").startswith("en")
-
-
 def review_task_list(*, user: Any):
     """Open tasks this user may see, in claim order (time to breach first)."""
     return (
@@ -57,9 +54,16 @@ def review_task_list(*, user: Any):
     )
 
 
-def review_task_counts(*, tasks, now: dt.datetime) -> dict[str, int]:
+def review_task_counts(*, tasks, now: dt.datetime, user: Any = None) -> dict[str, int]:
     """Counts of a (filtered) task queryset in one query ("breaching" and "at risk"
-    as ``reviews.models`` defines them)."""
+    as ``reviews.models`` defines them); with ``user``, also every saved view's
+    count under the view's code (:data:`QUEUE_VIEWS`)."""
+    extra: dict[str, Count] = {}
+    if user is not None:
+        extra = {
+            "mine": Count("pk", filter=queue_view_q("mine", user=user, now=now)),
+            "second": Count("pk", filter=queue_view_q("second", user=user, now=now)),
+        }
     return tasks.order_by().aggregate(
         total=Count("pk"),
         queued=Count("pk", filter=Q(state=TaskState.QUEUED)),
@@ -67,7 +71,42 @@ def review_task_counts(*, tasks, now: dt.datetime) -> dict[str, int]:
         waiting=Count("pk", filter=Q(state=TaskState.WAITING)),
         breaching=Count("pk", filter=breaching_q(now)),
         at_risk=Count("pk", filter=at_risk_q(now)),
+        **extra,
     )
+
+
+# The queue's saved views (``?view=<code>``; "" is every open task), in tab order.
+QUEUE_VIEWS: tuple[tuple[str, Any], ...] = (
+    ("", gettext_lazy("All open")),
+    ("mine", gettext_lazy("Mine")),
+    ("breaching", gettext_lazy("Breaching")),
+    ("at_risk", gettext_lazy("At risk")),
+    ("waiting", gettext_lazy("Waiting for the submitter")),
+    ("second", gettext_lazy("Second review")),
+)
+QUEUE_VIEW_CODES = frozenset(code for code, _label in QUEUE_VIEWS)
+
+
+def queue_view(value: str | None) -> str:
+    """The saved view a ``?view=`` value names; anything else is "" (all open)."""
+    return value if value in QUEUE_VIEW_CODES else ""
+
+
+def queue_view_q(view: str, *, user: Any, now: dt.datetime) -> Q:
+    """The condition of a saved view: "mine" is claimed by ``user``; "breaching"
+    and "at_risk" are the definitions of ``reviews.models``; "waiting" has its clock
+    paused on the submitter; "second" is the four-eyes stage."""
+    if view == "mine":
+        return Q(state=TaskState.CLAIMED, assigned_to_id=user.pk)
+    if view == "breaching":
+        return breaching_q(now)
+    if view == "at_risk":
+        return at_risk_q(now)
+    if view == "waiting":
+        return Q(state=TaskState.WAITING)
+    if view == "second":
+        return Q(stage=TaskStage.SECOND)
+    return Q()
 
 
 def review_task_get_for_user(*, user: Any, task_id: int) -> ReviewTask:
@@ -167,7 +206,7 @@ def _for_reviewer(check: CheckExplanation, *, en: bool) -> CheckExplanation:
 def task_checks(invoice: Invoice) -> TaskChecks:
     """The latest screening round explained (``reviews.checks.explain``, its one
     order), titled for reviewers, split for the workbench."""
-    en = english()
+    en = is_english()
     checks = [
         _for_reviewer(c, en=en)
         for c in explain_checks(
@@ -255,7 +294,8 @@ def previous_tasks(task: ReviewTask) -> list[ReviewTask]:
 
 
 def supervisor_board(*, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Who holds what, workload per reviewer, tasks at risk and breached."""
+    """Who holds what, workload per reviewer, tasks breached, at risk and waiting
+    for the submitter (each list at most 100 or 200 rows; ``counts`` has them all)."""
     now = now or timezone.now()
     open_tasks = ReviewTask.objects.open()
     held = list(
@@ -305,8 +345,14 @@ def supervisor_board(*, now: dt.datetime | None = None) -> dict[str, Any]:
     at_risk = list(
         open_tasks.at_risk(now=now).select_related(*related).in_claim_order()[:100]
     )
+    waiting = list(
+        open_tasks.filter(state=TaskState.WAITING)
+        .select_related(*related)
+        .in_claim_order()[:100]
+    )
     return {
         "held": held,
+        "waiting": waiting,
         "reviewers": reviewers,
         "breached": breached,
         "at_risk": at_risk,

@@ -4,6 +4,7 @@ from . import views
 
 # Included by reviews/urls.py under the "reviews" namespace.
 urlpatterns = [
+    path("queue/live/", views.queue_live, name="queue_live"),
     path("claim-next/", views.claim_next, name="claim_next"),
     path("tasks/<int:task_id>/", views.task_detail, name="task"),
     path("tasks/<int:task_id>/document/", views.task_document, name="task_document"),
@@ -14,4 +15,5 @@ urlpatterns = [
     path("tasks/<int:task_id>/reassign/", views.task_reassign, name="task_reassign"),
     path("board/", views.board, name="board"),
     path("board/bulk/", views.board_bulk, name="board_bulk"),
+    path("board/live/", views.board_live, name="board_live"),
 ]

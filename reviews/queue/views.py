@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ from invoiceportal.invoices.status import Priority
 from reviews.context import latest_document
 from reviews.models import TaskState
 from reviews.sla.calendar import _utc_periods, next_working_instant
+from reviews.workbench.rendering import document_kind
 
 from . import selectors, services
 from .calendar import business_calendar
@@ -44,21 +46,18 @@ def _period_bounds(cal, now):
     return 0, 0
 
 
-@require_GET
-@login_required
-def queue(request: HttpRequest) -> HttpResponse:
-    """Reviewers work from it; administrators read it (no claiming, no task
-    pages: those need the review capability)."""
+def _queue_context(request: HttpRequest) -> dict:
+    """The queue's rows, counts and saved views for this request's filters: one
+    aggregate query counts every saved view under the other filters."""
     can_review = user_can(request.user, Perm.REVIEW)
     if not (can_review or user_can(request.user, Perm.ADMINISTER)):
         raise PermissionDenied
     now = timezone.now()
     base = selectors.review_task_list(user=request.user)
-    data = request.GET.copy()
-    if "state" not in data and not data.get("all"):
-        data.setlist("state", [TaskState.QUEUED, TaskState.CLAIMED])
-    filterset = ReviewTaskPageFilter(data, queryset=base, request=request)
-    tasks = filterset.qs
+    view = selectors.queue_view(request.GET.get("view"))
+    filterset = ReviewTaskPageFilter(request.GET, queryset=base, request=request)
+    filtered = filterset.qs
+    tasks = filtered.filter(selectors.queue_view_q(view, user=request.user, now=now))
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     cal = business_calendar()
     rows = [
@@ -66,19 +65,66 @@ def queue(request: HttpRequest) -> HttpResponse:
         for task in page.object_list
     ]
     period_start, period_end = _period_bounds(cal, now)
-    context = {
+    counts = selectors.review_task_counts(tasks=filtered, now=now, user=request.user)
+    return {
         "filter": filterset,
+        "view": view,
+        "views": _saved_views(request, view, counts),
         "page": page,
         "rows": rows,
-        "counts": selectors.review_task_counts(tasks=base, now=now),
+        "counts": counts,
         "now_ms": int(now.timestamp() * 1000),
         "period_start": period_start,
         "period_end": period_end,
         "query": _query_without_page(request),
+        "live_url": _with_query(reverse("reviews:queue_live"), request.GET),
+        "refresh_seconds": settings.QUEUE_REFRESH_SECONDS,
         "can_supervise": user_can(request.user, Perm.SUPERVISE),
         "can_review": can_review,
     }
-    return render(request, "reviews/queue.html", context)
+
+
+def _saved_views(request: HttpRequest, current: str, counts: dict) -> list[dict]:
+    """The tabs: each keeps the other filters and drops the page number."""
+    tabs = []
+    for code, label in selectors.QUEUE_VIEWS:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query.pop("view", None)
+        if code:
+            query["view"] = code
+        tabs.append(
+            {
+                "code": code or "open",
+                "label": label,
+                "count": counts.get(code or "total", 0),
+                "url": _with_query(reverse("reviews:queue"), query),
+                "current": code == current,
+            }
+        )
+    return tabs
+
+
+def _with_query(path: str, query) -> str:
+    encoded = query.urlencode()
+    return f"{path}?{encoded}" if encoded else path
+
+
+@require_GET
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """Reviewers work from it; administrators read it (no claiming, no task
+    pages: those need the review capability)."""
+    return render(request, "reviews/queue.html", _queue_context(request))
+
+
+@require_GET
+@login_required
+def queue_live(request: HttpRequest) -> HttpResponse:
+    """The queue's self-refreshing part (htmx, every ``QUEUE_REFRESH_SECONDS``):
+    the table for the same query string, with the saved views and counts swapped
+    out of band. The queue's access rule."""
+    return render(request, "reviews/queue/_queue_live.html", _queue_context(request))
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -125,7 +171,6 @@ def _task_context(request: HttpRequest, task, form=None) -> dict:
         "task": task,
         "invoice": invoice,
         "document": document,
-        "doc_kind": _doc_kind(document),
         "lines": list(invoice.lines.all()),
         "checks": selectors.task_checks(invoice),
         "seller": selectors.seller_history(invoice),
@@ -149,20 +194,6 @@ def _task_context(request: HttpRequest, task, form=None) -> dict:
     }
 
 
-def _doc_kind(document) -> str:
-    if document is None:
-        return ""
-    ctype = (document.content_type or "").lower()
-    fmt = (document.format or "").lower()
-    if fmt == "pdf" or ctype == "application/pdf":
-        return "pdf"
-    if ctype.startswith("image/") or fmt in {"jpg", "jpeg", "png"}:
-        return "image"
-    if fmt == "xml" or ctype.endswith("xml"):
-        return "xml"
-    return "other"
-
-
 @require_GET
 @capability_required(Perm.REVIEW)
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
@@ -180,7 +211,7 @@ def task_document(request: HttpRequest, task_id: int) -> FileResponse:
     document = latest_document(task.invoice)
     if document is None:
         raise Http404
-    inline = _doc_kind(document) in {"pdf", "image"}
+    inline = document_kind(document) in {"pdf", "image"}
     response = FileResponse(
         document.file.open("rb"),
         content_type=document.content_type or "application/octet-stream",
@@ -299,21 +330,35 @@ def _same_site_path(request: HttpRequest, url: str | None) -> str:
     return reverse("reviews:board")
 
 
-@require_GET
-@capability_required(Perm.SUPERVISE)
-def board(request: HttpRequest) -> HttpResponse:
+def _board_context() -> dict:
     now = timezone.now()
     data = selectors.supervisor_board(now=now)
     cal = business_calendar()
-    for key in ("held", "breached", "at_risk"):
+    for key in ("held", "breached", "at_risk", "waiting"):
         data[key] = [
             (task, selectors.row_remaining(task, cal=cal, now=now))
             for task in data[key]
         ]
+    data["refresh_seconds"] = settings.QUEUE_REFRESH_SECONDS
+    return data
+
+
+@require_GET
+@capability_required(Perm.SUPERVISE)
+def board(request: HttpRequest) -> HttpResponse:
+    data = _board_context()
     data["bulk_form"] = BulkForm()
     data["reassign_form"] = ReassignForm()
     data["priorities"] = Priority.choices
     return render(request, "reviews/queue/board.html", data)
+
+
+@require_GET
+@capability_required(Perm.SUPERVISE)
+def board_live(request: HttpRequest) -> HttpResponse:
+    """The board's self-refreshing part (htmx): its task lists and workload, the
+    counts out of band. The board's access rule."""
+    return render(request, "reviews/queue/_board_live.html", _board_context())
 
 
 @require_POST

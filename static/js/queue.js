@@ -1,6 +1,6 @@
-/* Review queue: live SLA countdowns, keyboard shortcuts, image zoom, claim lease
-   heartbeat. No framework; htmx may replace the queue table, so everything is
-   re-bound after each swap. */
+/* Review queue: live SLA countdowns, keyboard shortcuts, claim lease heartbeat,
+   self-refreshing regions. No framework; htmx replaces the queue table and the
+   board's lists, so the countdowns restart after each swap. */
 (function () {
   "use strict";
 
@@ -92,26 +92,6 @@
     update();
   }
 
-  function bindZoom() {
-    var img = document.getElementById("document-image");
-    if (!img) return;
-    var scale = 1;
-    function apply() {
-      img.style.transform = "scale(" + scale + ")";
-    }
-    document.querySelectorAll("[data-zoom]").forEach(function (button) {
-      button.addEventListener("click", function () {
-        var step = Number(button.dataset.zoom);
-        scale = step === 0 ? 1 : Math.min(5, Math.max(0.5, scale + step * 0.25));
-        apply();
-      });
-    });
-    img.addEventListener("dblclick", function () {
-      scale = scale === 1 ? 2 : 1;
-      apply();
-    });
-  }
-
   function startHeartbeat() {
     var header = document.getElementById("task-header");
     if (!header || header.dataset.mine !== "1") return;
@@ -132,8 +112,43 @@
     startCountdowns();
     bindShortcuts();
     bindDecisionForm();
-    bindZoom();
     startHeartbeat();
   });
   document.addEventListener("htmx:afterSwap", startCountdowns);
+
+  // Self-refreshing regions ([data-live], htmx "every Ns"): skip a refresh while
+  // the reader is busy there (focus inside it or in a [data-live-pause] form, tasks
+  // ticked for a bulk action) or the tab is hidden; the next tick tries again.
+  function busy(region) {
+    if (document.hidden) return true;
+    var active = document.activeElement;
+    if (active && active !== document.body) {
+      if (region.contains(active)) return true;
+      var pausers = document.querySelectorAll("[data-live-pause]");
+      for (var i = 0; i < pausers.length; i++) {
+        if (pausers[i].contains(active)) return true;
+      }
+    }
+    return !!document.querySelector('input[name="tasks"]:checked');
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var region = event.detail.elt;
+    if (region && region.hasAttribute("data-live") && busy(region)) {
+      event.preventDefault();
+    }
+  });
+
+  // A refresh answered by another page (the session ended: the sign-in page) is
+  // not swapped in; the whole page reloads and shows it properly.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var region = event.detail.elt;
+    if (!region || !region.hasAttribute("data-live")) return;
+    var asked = new URL(region.getAttribute("hx-get"), window.location.href).pathname;
+    var answered = event.detail.xhr && event.detail.xhr.responseURL;
+    if (answered && new URL(answered).pathname !== asked) {
+      event.detail.shouldSwap = false;
+      window.location.reload();
+    }
+  });
 })();

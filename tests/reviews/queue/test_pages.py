@@ -141,7 +141,10 @@ def test_task_page_has_everything_to_decide(
         response = client.get(f"/reviews/tasks/{task.pk}/")
 
     html = response.content.decode()
-    assert 'id="document-pdf"' in html
+    # The workbench shows the document (the old "Original document" card is gone).
+    assert 'id="workbench" data-kind="pdf"' in html
+    assert f'href="/reviews/tasks/{task.pk}/document/"' in html
+    assert 'id="document-pdf"' not in html
     assert 'id="decision-form"' in html
     # Failures first; passed checks collapsed under their count.
     assert html.index("查验平台中没有这张发票") < html.index('id="checks-passed"')
@@ -170,7 +173,9 @@ def test_task_page_queries_do_not_grow_with_history(
         make_invoice(organization, submitter, status=InvoiceStatus.APPROVED)
     after, response = queries(client, f"/reviews/tasks/{task.pk}/")
     assert before == after
-    assert 'id="document-rendered"' in response.content.decode()
+    html = response.content.decode()
+    assert 'id="workbench" data-kind="xml"' in html and 'id="wb-xml"' in html
+    assert 'id="document-rendered"' not in html
 
 
 def test_decide_from_the_page_goes_straight_to_the_next_task(
