@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from invoiceportal.common.language import is_english
 from invoiceportal.invoices.status import DecisionSource, InvoiceKindChoice, Priority
 from reviews.checks.catalog import RULES_BY_CODE
 from reviews.models import OPEN_STATES, RejectionReason, ReviewTask
-from reviews.queue.selectors import english
 from reviews.sla.stats import median_and_p90
 
 from .models import Metric, RollupFact
@@ -319,7 +319,7 @@ def performance_tables(
     )
 
     # Top failing rules and rejection reasons.
-    en = english()
+    en = is_english()
     fails = sorted(
         agg.per_key(Metric.RULE_FAIL).items(), key=lambda kv: (-kv[1][0], kv[0])
     )

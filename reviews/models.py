@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
+from invoiceportal.common.language import is_english
 from invoiceportal.invoices.status import Priority
 
 
@@ -386,6 +387,11 @@ class MakeupWorkday(CalendarDay):
         verbose_name_plural = _("make-up workdays")
 
 
+def in_language(language: str | None, *, zh: str, en: str) -> str:
+    """The English text for an English ``language`` code, else the Chinese."""
+    return en if is_english(language or "") else zh
+
+
 class RejectionReason(models.Model):
     """A reason code a reviewer picks when rejecting; managed by admins."""
 
@@ -409,7 +415,7 @@ class RejectionReason(models.Model):
         return f"{self.code}: {self.label_zh}"
 
     def label(self, language: str | None = None) -> str:
-        return self.label_en if (language or "").startswith("en") else self.label_zh
+        return in_language(language, zh=self.label_zh, en=self.label_en)
 
 
 class CannedReply(models.Model):
@@ -433,10 +439,10 @@ class CannedReply(models.Model):
         return f"{self.code}: {self.title_zh}"
 
     def title(self, language: str | None = None) -> str:
-        return self.title_en if (language or "").startswith("en") else self.title_zh
+        return in_language(language, zh=self.title_zh, en=self.title_en)
 
     def body(self, language: str | None = None) -> str:
-        return self.body_en if (language or "").startswith("en") else self.body_zh
+        return in_language(language, zh=self.body_zh, en=self.body_en)
 
 
 class SecondReviewRuleCode(models.TextChoices):

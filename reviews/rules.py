@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
@@ -20,6 +20,7 @@ from invoiceportal.common.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from invoiceportal.common.language import is_english
 
 from .checks.base import Action
 from .checks.catalog import RULES_BY_CODE, RuleConfig, default_rules
@@ -30,7 +31,7 @@ DEFAULT_NOTE = "Catalog default"
 
 def localized(en: str, zh: str) -> str:
     """The catalog's text in the active language (Chinese unless English)."""
-    english = (translation.get_language() or "").lower().startswith("en")
+    english = is_english()
     return (en or zh) if english else (zh or en)
 
 
@@ -163,10 +164,15 @@ def rule_save_version(
     note: str,
     action: str,
     data: Mapping[str, Any],
+    no_change: str,
 ) -> None:
     """Store ``settings`` (enabled, outcome_on_fail, params) as the rule's next
-    version, keep it in the history and audit ``action``. Inside the transaction
-    that locks the rule."""
+    version, keep it in the history and audit ``action`` with ``data`` and the
+    changes. Inside the transaction that locks the rule. Refuses with ``no_change``
+    (code ``no_change``) settings that are already the rule's."""
+    changes = rule_changes(rule, settings)
+    if not changes:
+        raise ApplicationError(no_change, code="no_change")
     rule.enabled = settings["enabled"]
     rule.outcome_on_fail = settings["outcome_on_fail"]
     rule.params = settings["params"]
@@ -189,7 +195,7 @@ def rule_save_version(
         actor=actor,
         action=action,
         obj=rule,
-        data={**data, "version": rule.version, "note": note},
+        data={**data, "changes": changes, "version": rule.version, "note": note},
     )
 
 
@@ -247,18 +253,13 @@ def rule_update(
             "outcome_on_fail": outcome_on_fail or rule.outcome_on_fail,
             "params": rule.params if cleaned is None else cleaned,
         }
-        changes = rule_changes(rule, after)
-        if not changes:
-            raise ApplicationError(
-                _("These are already the rule's settings: nothing to change."),
-                code="no_change",
-            )
         rule_save_version(
             rule,
             actor=actor,
             settings=after,
             note=note,
             action="rule.updated",
-            data={"code": code, "changes": changes},
+            data={"code": code},
+            no_change=_("These are already the rule's settings: nothing to change."),
         )
     return rule

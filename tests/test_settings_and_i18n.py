@@ -41,6 +41,19 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MAX_UPLOAD_MB", "20MB", "MAX_UPLOAD_MB must be an integer, not '20MB'."),
+        ("DB_POOL_TIMEOUT", "five", "DB_POOL_TIMEOUT must be a number, not 'five'."),
+    ],
+)
+def test_a_setting_that_is_not_a_number_is_named_at_start(name, value, message):
+    result = manage("check", env_extra={name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_check_deploy_is_clean_in_production_mode():
     result = manage(
         "check",

@@ -99,63 +99,62 @@ class SignOutEverywhereView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class OrganizationViewSet(
+class AdminRecordViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Organizations (admins only)."""
+    """Records administrators list, read, create and change (``PATCH``); none is
+    deleted through the API (deactivate instead). Writes go through the services:
+    ``create_service(actor=..., **fields)`` and ``update_service(actor=...,
+    <instance_name>=record, **fields)``."""
 
-    serializer_class = OrganizationSerializer
     permission_classes = [HasCapability.of(Perm.ADMINISTER)]
-    queryset = Organization.objects.order_by("id")
     http_method_names = ["get", "post", "patch", "head", "options"]
-    filterset_fields = ["is_active", "tax_id"]
+    create_service: Any = None
+    update_service: Any = None
+    instance_name = ""
 
-    def perform_create(self, serializer: OrganizationSerializer) -> None:
-        serializer.instance = organization_create(
+    def perform_create(self, serializer: Any) -> None:
+        serializer.instance = type(self).create_service(
             actor=self.request.user, **serializer.validated_data
         )
 
-    def perform_update(self, serializer: OrganizationSerializer) -> None:
-        serializer.instance = organization_update(
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = type(self).update_service(
             actor=self.request.user,
-            organization=serializer.instance,
+            **{self.instance_name: serializer.instance},
             **serializer.validated_data,
         )
 
 
-class UserViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class OrganizationViewSet(AdminRecordViewSet):
+    """Organizations (admins only)."""
+
+    serializer_class = OrganizationSerializer
+    queryset = Organization.objects.order_by("id")
+    filterset_fields = ["is_active", "tax_id"]
+
+    create_service = staticmethod(organization_create)
+    update_service = staticmethod(organization_update)
+    instance_name = "organization"
+
+
+class UserViewSet(AdminRecordViewSet):
     """Users (admins only). ``password`` is write-only."""
 
     serializer_class = UserSerializer
-    permission_classes = [HasCapability.of(Perm.ADMINISTER)]
     queryset = User.objects.select_related("organization").order_by("id")
-    http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_fields = ["role", "organization", "is_active"]
     filter_backends = [DjangoFilterBackend, SearchFilter]
     # ``?search=`` matches username, names or email, as the users page does.
     search_fields = ["username", "first_name", "last_name", "email"]
 
-    def perform_create(self, serializer: UserSerializer) -> None:
-        serializer.instance = user_create(
-            actor=self.request.user, **serializer.validated_data
-        )
-
-    def perform_update(self, serializer: UserSerializer) -> None:
-        serializer.instance = user_update(
-            actor=self.request.user,
-            user=serializer.instance,
-            **serializer.validated_data,
-        )
+    create_service = staticmethod(user_create)
+    update_service = staticmethod(user_update)
+    instance_name = "user"
 
     @extend_schema(request=None, responses={202: None})
     @action(detail=True, methods=["post"], url_path="send-password-link")

@@ -11,11 +11,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from invoiceportal.audit.services import audit_record
 from invoiceportal.common.errors import ConflictError
+from invoiceportal.common.language import is_english
 
 from .hooks import InvoiceChange, run_transition_hooks
 from .models import Invoice, TimelineEvent
@@ -70,7 +70,7 @@ def timeline_message(
     if template is None:
         return event.code
     params = dict(event.params or {})
-    if (get_language() or "").startswith("en"):
+    if is_english():
         for key in list(params):
             if params.get(f"{key}_en"):
                 params[key] = params[f"{key}_en"]

@@ -8,10 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from invoiceportal.common.language import is_english
 from reviews.checks.catalog import RULES
 from reviews.checks.explain import RuleText, rule_text
 from reviews.models import SLAPolicy
-from reviews.queue.selectors import english
 
 from .selectors import typical_decision_times
 
@@ -33,7 +33,7 @@ def help_centre(request: HttpRequest) -> HttpResponse:
         request,
         "help/index.html",
         {
-            "rules": _rules(english()),
+            "rules": _rules(is_english()),
             "times": typical_decision_times(),
             "sla_targets": _sla_targets(),
             "max_upload_mb": settings.MAX_UPLOAD_MB,

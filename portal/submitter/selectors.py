@@ -18,6 +18,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from invoiceportal.common.language import is_english
 from invoiceportal.invoices.actions import ACTION_MESSAGES
 from invoiceportal.invoices.expedite import (
     expedite_is_pending,
@@ -49,7 +50,7 @@ from reviews.checks.explain import CheckExplanation, explain_checks
 from reviews.models import CheckResult, ReviewTask, TaskState, ahead_in_queue_q
 from reviews.queue.calendar import business_calendar
 from reviews.queue.messages import QUEUE_MESSAGES, readable_event
-from reviews.queue.selectors import english, recent_throughput_and_handle
+from reviews.queue.selectors import recent_throughput_and_handle
 from reviews.sla.calendar import business_minutes_between
 from reviews.sla.eta import EtaEstimate, estimate_completion
 from reviews.sla.stats import median_and_p90
@@ -163,7 +164,7 @@ def invoice_eta(invoice: Invoice, *, now: dt.datetime | None = None) -> dict[str
         "eta": eta,
         "eta_message": ""
         if eta is None
-        else (eta.message_en if english() else eta.message_zh),
+        else (eta.message_en if is_english() else eta.message_zh),
     }
 
 
@@ -234,7 +235,9 @@ def decision_reason(invoice: Invoice) -> DecisionReason:
     params = (event.params or {}) if event else {}
     if event is None or not params.get("reason_code"):
         return DecisionReason(invoice.reason_for_reader)
-    label = (params.get("reason_en") if english() else "") or params.get("reason", "")
+    label = (params.get("reason_en") if is_english() else "") or params.get(
+        "reason", ""
+    )
     return DecisionReason(str(label), event.note)
 
 

@@ -191,6 +191,38 @@ def _last_active_reason(reason: RejectionReason) -> None:
         )
 
 
+def _coded_create(
+    model: type[Any],
+    *,
+    actor: Any,
+    code: str,
+    texts: dict[str, str],
+    labels: dict[str, Any],
+    flags: dict[str, Any],
+    action: str,
+) -> Any:
+    """Create a row named by a new ``code``: the code and the ``texts`` cleaned
+    (``labels`` name them in errors), a taken code refused; saved with ``flags`` and
+    audited as ``action`` in one transaction."""
+    require_admin(actor)
+    code = _code_clean(code)
+    cleaned = {f: _text_clean(f, v, labels[f]) for f, v in texts.items()}
+    try:
+        with transaction.atomic(durable=True):
+            if model.objects.filter(code=code).exists():
+                raise _duplicate(code)
+            row = model.objects.create(code=code, **cleaned, **flags)
+            audit_record(
+                actor=actor,
+                action=action,
+                obj=row,
+                data={"code": code, **cleaned, **flags},
+            )
+    except IntegrityError:  # created by someone else at the same moment
+        raise _duplicate(code) from None
+    return row
+
+
 def rejection_reason_create(
     *,
     actor: Any,
@@ -201,38 +233,19 @@ def rejection_reason_create(
     is_active: bool = True,
     position: int = 0,
 ) -> RejectionReason:
-    require_admin(actor)
-    code = _code_clean(code)
-    texts = {
-        field: _text_clean(field, value, REASON_TEXTS[field])
-        for field, value in (("label_zh", label_zh), ("label_en", label_en))
-    }
-    try:
-        with transaction.atomic(durable=True):
-            if RejectionReason.objects.filter(code=code).exists():
-                raise _duplicate(code)
-            reason = RejectionReason.objects.create(
-                code=code,
-                comment_required=comment_required,
-                is_active=is_active,
-                position=position,
-                **texts,
-            )
-            audit_record(
-                actor=actor,
-                action="rejection_reason.created",
-                obj=reason,
-                data={
-                    "code": code,
-                    **texts,
-                    "comment_required": comment_required,
-                    "is_active": is_active,
-                    "position": position,
-                },
-            )
-    except IntegrityError:  # created by someone else at the same moment
-        raise _duplicate(code) from None
-    return reason
+    return _coded_create(
+        RejectionReason,
+        actor=actor,
+        code=code,
+        texts={"label_zh": label_zh, "label_en": label_en},
+        labels=REASON_TEXTS,
+        flags={
+            "comment_required": comment_required,
+            "is_active": is_active,
+            "position": position,
+        },
+        action="rejection_reason.created",
+    )
 
 
 def _coded_update(
@@ -328,36 +341,20 @@ def canned_reply_create(
     is_active: bool = True,
     position: int = 0,
 ) -> CannedReply:
-    require_admin(actor)
-    code = _code_clean(code)
-    given = {
-        "title_zh": title_zh,
-        "title_en": title_en,
-        "body_zh": body_zh,
-        "body_en": body_en,
-    }
-    texts = {f: _text_clean(f, v, REPLY_TEXTS[f]) for f, v in given.items()}
-    try:
-        with transaction.atomic(durable=True):
-            if CannedReply.objects.filter(code=code).exists():
-                raise _duplicate(code)
-            reply = CannedReply.objects.create(
-                code=code, is_active=is_active, position=position, **texts
-            )
-            audit_record(
-                actor=actor,
-                action="canned_reply.created",
-                obj=reply,
-                data={
-                    "code": code,
-                    **texts,
-                    "is_active": is_active,
-                    "position": position,
-                },
-            )
-    except IntegrityError:
-        raise _duplicate(code) from None
-    return reply
+    return _coded_create(
+        CannedReply,
+        actor=actor,
+        code=code,
+        texts={
+            "title_zh": title_zh,
+            "title_en": title_en,
+            "body_zh": body_zh,
+            "body_en": body_en,
+        },
+        labels=REPLY_TEXTS,
+        flags={"is_active": is_active, "position": position},
+        action="canned_reply.created",
+    )
 
 
 def canned_reply_update(*, actor: Any, code: str, **changes: Any) -> CannedReply:

@@ -3,13 +3,17 @@ replies. Thin: parse the form, call one service, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.access import capability_required
@@ -257,6 +261,83 @@ def calendar_import_package(request: HttpRequest) -> HttpResponse:
     )
 
 
+# ------------------------------------------ records kept by code (reasons, replies)
+
+
+@dataclass(frozen=True)
+class CodedRecordPage:
+    """The add and edit pages of an admin-managed record named by its ``code``."""
+
+    model: type[RejectionReason] | type[CannedReply]
+    form: type[RejectionReasonForm] | type[CannedReplyForm]
+    fields: tuple[str, ...]
+    create: Callable[..., Any]
+    update: Callable[..., Any]
+    template: str
+    context_name: str
+    list_url: str
+    added: Promise
+    saved: Promise
+
+
+REASON_PAGE = CodedRecordPage(
+    model=RejectionReason,
+    form=RejectionReasonForm,
+    fields=REJECTION_REASON_FIELDS,
+    create=rejection_reason_create,
+    update=rejection_reason_update,
+    template="reviews/admin/reason_edit.html",
+    context_name="reason",
+    list_url="reviews:admin_reasons",
+    added=gettext_lazy("Rejection reason added."),
+    saved=gettext_lazy("Rejection reason saved."),
+)
+REPLY_PAGE = CodedRecordPage(
+    model=CannedReply,
+    form=CannedReplyForm,
+    fields=CANNED_REPLY_FIELDS,
+    create=canned_reply_create,
+    update=canned_reply_update,
+    template="reviews/admin/reply_edit.html",
+    context_name="reply",
+    list_url="reviews:admin_replies",
+    added=gettext_lazy("Canned reply added."),
+    saved=gettext_lazy("Canned reply saved."),
+)
+
+
+def _coded_record_page(
+    request: HttpRequest, page: CodedRecordPage, *, code: str | None
+) -> HttpResponse:
+    """Add a record (``code`` None) or edit the one with ``code`` (404 if none):
+    the form, then the page's create or update service."""
+    record = None
+    if code is not None:
+        record = page.model.objects.filter(code=code).first()
+        if record is None:
+            raise Http404
+    posted = request.method == "POST"
+    data = request.POST if posted else None
+    if record is None:
+        form = page.form(data)
+    else:
+        initial = {f: getattr(record, f) for f in page.fields}
+        form = page.form(data, initial=initial, editing=True)
+    if posted and form.is_valid():
+        try:
+            if record is None:
+                page.create(actor=request.user, **form.cleaned_data)
+            else:
+                changes = {k: v for k, v in form.cleaned_data.items() if k != "code"}
+                page.update(actor=request.user, code=record.code, **changes)
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, str(page.added if record is None else page.saved))
+            return redirect(page.list_url)
+    return render(request, page.template, {"form": form, page.context_name: record})
+
+
 # ---------------------------------------------------------- rejection reasons
 
 
@@ -271,42 +352,12 @@ def reasons(request: HttpRequest) -> HttpResponse:
 
 @capability_required(ADMIN)
 def reason_add(request: HttpRequest) -> HttpResponse:
-    form = RejectionReasonForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            rejection_reason_create(actor=request.user, **form.cleaned_data)
-        except ApplicationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, _("Rejection reason added."))
-            return redirect("reviews:admin_reasons")
-    return render(
-        request, "reviews/admin/reason_edit.html", {"form": form, "reason": None}
-    )
+    return _coded_record_page(request, REASON_PAGE, code=None)
 
 
 @capability_required(ADMIN)
 def reason_edit(request: HttpRequest, reason_code: str) -> HttpResponse:
-    reason = RejectionReason.objects.filter(code=reason_code).first()
-    if reason is None:
-        raise Http404
-    initial = {f: getattr(reason, f) for f in REJECTION_REASON_FIELDS}
-    posted = request.method == "POST"
-    form = RejectionReasonForm(
-        request.POST if posted else None, initial=initial, editing=True
-    )
-    if posted and form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if k != "code"}
-        try:
-            rejection_reason_update(actor=request.user, code=reason.code, **changes)
-        except ApplicationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, _("Rejection reason saved."))
-            return redirect("reviews:admin_reasons")
-    return render(
-        request, "reviews/admin/reason_edit.html", {"form": form, "reason": reason}
-    )
+    return _coded_record_page(request, REASON_PAGE, code=reason_code)
 
 
 # -------------------------------------------------------------- canned replies
@@ -321,39 +372,9 @@ def replies(request: HttpRequest) -> HttpResponse:
 
 @capability_required(ADMIN)
 def reply_add(request: HttpRequest) -> HttpResponse:
-    form = CannedReplyForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            canned_reply_create(actor=request.user, **form.cleaned_data)
-        except ApplicationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, _("Canned reply added."))
-            return redirect("reviews:admin_replies")
-    return render(
-        request, "reviews/admin/reply_edit.html", {"form": form, "reply": None}
-    )
+    return _coded_record_page(request, REPLY_PAGE, code=None)
 
 
 @capability_required(ADMIN)
 def reply_edit(request: HttpRequest, reply_code: str) -> HttpResponse:
-    reply = CannedReply.objects.filter(code=reply_code).first()
-    if reply is None:
-        raise Http404
-    initial = {f: getattr(reply, f) for f in CANNED_REPLY_FIELDS}
-    posted = request.method == "POST"
-    form = CannedReplyForm(
-        request.POST if posted else None, initial=initial, editing=True
-    )
-    if posted and form.is_valid():
-        changes = {k: v for k, v in form.cleaned_data.items() if k != "code"}
-        try:
-            canned_reply_update(actor=request.user, code=reply.code, **changes)
-        except ApplicationError as error:
-            form.add_service_error(error)
-        else:
-            messages.success(request, _("Canned reply saved."))
-            return redirect("reviews:admin_replies")
-    return render(
-        request, "reviews/admin/reply_edit.html", {"form": form, "reply": reply}
-    )
+    return _coded_record_page(request, REPLY_PAGE, code=reply_code)

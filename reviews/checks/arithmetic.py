@@ -8,6 +8,7 @@ capped at review (``reject_formats``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from invoiceportal.common.capitals import parse_capitals
@@ -80,17 +81,35 @@ def _lines_not_applicable(inv: ExtractedInvoice) -> CheckOutcome | None:
     return None
 
 
-def _lines_outcome(
-    off: list[dict[str, object]],
-    checked: int,
-    tolerance: Decimal,
+def _per_line_check(
+    inv: ExtractedInvoice,
+    params: Params,
+    compare: Callable[[ExtractedLine], tuple[Decimal, Decimal] | None],
     *,
     unchecked: tuple[str, str],
     problem_zh: str,
     problem_en: str,
 ) -> CheckOutcome:
-    """The outcome of a per-line check: ``off`` lists the lines that disagree;
-    the problems are templates of ``{where}`` (line numbers) and ``{tolerance}``."""
+    """A check of each line: ``compare`` gives a line's ``(expected, found)``, or
+    None when the line prints too little to check; a line whose two differ by more
+    than the ``tolerance`` parameter fails. The problems are templates of
+    ``{where}`` (line numbers) and ``{tolerance}``; ``unchecked`` is the skip
+    reason when no line could be checked."""
+    if (not_applicable := _lines_not_applicable(inv)) is not None:
+        return not_applicable
+    tolerance = param_decimal(params["tolerance"])
+    off: list[dict[str, object]] = []
+    checked = 0
+    for index, line in enumerate(inv.lines, start=1):
+        pair = compare(line)
+        if pair is None:
+            continue
+        checked += 1
+        expected, found = pair
+        if abs(found - expected) > tolerance:
+            off.append(
+                {"line": index, "expected": round_half_up(expected), "found": found}
+            )
     if not checked:
         return skipped(*unchecked)
     if not off:
@@ -117,36 +136,26 @@ def expected_line_tax(line: ExtractedLine) -> Decimal | None:
     return round_half_up(line.amount * line.tax_rate)
 
 
+def _line_amount_pair(line: ExtractedLine) -> tuple[Decimal, Decimal] | None:
+    """(quantity x unit price, amount) of a line that prints all three."""
+    if line.quantity is None or line.unit_price is None or line.amount is None:
+        return None
+    product = line.quantity * line.unit_price
+    if line.amount < 0 and product > 0:
+        # A discount or red line may print its sign on the amount only (a
+        # positive quantity and price, a negative amount): compare magnitudes.
+        product = -product
+    return product, line.amount
+
+
 def check_line_amounts(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """quantity x unit price vs amount, for lines that print both."""
-    if (not_applicable := _lines_not_applicable(inv)) is not None:
-        return not_applicable
-    tolerance = param_decimal(params["tolerance"])
-    off: list[dict[str, object]] = []
-    checked = 0
-    for index, line in enumerate(inv.lines, start=1):
-        if line.quantity is None or line.unit_price is None or line.amount is None:
-            continue
-        checked += 1
-        product = line.quantity * line.unit_price
-        if line.amount < 0 and product > 0:
-            # A discount or red line may print its sign on the amount only (a
-            # positive quantity and price, a negative amount): compare magnitudes.
-            product = -product
-        if abs(product - line.amount) > tolerance:
-            off.append(
-                {
-                    "line": index,
-                    "expected": round_half_up(product),
-                    "found": line.amount,
-                }
-            )
-    return _lines_outcome(
-        off,
-        checked,
-        tolerance,
+    return _per_line_check(
+        inv,
+        params,
+        _line_amount_pair,
         unchecked=("明细行未列数量和单价。", "No line prints a quantity and price."),
         problem_zh="第{where}行的数量×单价与金额不符（容差{tolerance}）。",
         problem_en=(
@@ -156,29 +165,25 @@ def check_line_amounts(
     )
 
 
+def _line_tax_pair(line: ExtractedLine) -> tuple[Decimal, Decimal] | None:
+    """(expected tax, printed tax) of a line with a rate and a tax (or exempt)."""
+    expected = expected_line_tax(line)
+    if expected is None:
+        return None
+    if line.tax_amount is None and not line.tax_exempt:
+        return None
+    found = line.tax_amount if line.tax_amount is not None else Decimal("0.00")
+    return expected, found
+
+
 def check_line_taxes(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
     """Line tax vs round_half_up(amount x rate); exempt lines carry no tax."""
-    if (not_applicable := _lines_not_applicable(inv)) is not None:
-        return not_applicable
-    tolerance = param_decimal(params["tolerance"])
-    off: list[dict[str, object]] = []
-    checked = 0
-    for index, line in enumerate(inv.lines, start=1):
-        expected = expected_line_tax(line)
-        if expected is None:
-            continue
-        found = line.tax_amount if line.tax_amount is not None else Decimal("0.00")
-        if line.tax_amount is None and not line.tax_exempt:
-            continue
-        checked += 1
-        if abs(found - expected) > tolerance:
-            off.append({"line": index, "expected": expected, "found": found})
-    return _lines_outcome(
-        off,
-        checked,
-        tolerance,
+    return _per_line_check(
+        inv,
+        params,
+        _line_tax_pair,
         unchecked=("明细行缺少税率或税额。", "No line has both a rate and a tax."),
         problem_zh="第{where}行的税额与金额×税率不符（容差{tolerance}）。",
         problem_en=(

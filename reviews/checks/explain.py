@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import get_language
+from invoiceportal.common.language import is_english
 
 from .catalog import (
     NOT_APPLICABLE_FORMATS,
@@ -50,9 +50,7 @@ class CheckExplanation:
 
 
 def _english(english: bool | None) -> bool:
-    if english is not None:
-        return english
-    return (get_language() or "").startswith("en")
+    return is_english() if english is None else english
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .normalize import param_decimal
 
@@ -53,19 +53,36 @@ class ParamValidation:
         return not self.errors
 
 
+_N = TypeVar("_N", Decimal, int, float)
+
+
 class _Bad(Exception):
     def __init__(self, en: str, zh: str) -> None:
         super().__init__(en)
         self.en, self.zh = en, zh
 
 
-def _decimal(spec: ParamSpec, value: Any) -> str:
-    if isinstance(value, bool):
-        raise _Bad("must be a number such as 0.01", "必须是数字，例如0.01")
+def _number(
+    value: Any,
+    convert: Callable[[Any], _N],
+    bad: _Bad,
+    *,
+    accepted: Any = object,
+    errors: type[Exception] | tuple[type[Exception], ...] = ValueError,
+) -> _N:
+    """``convert(value)``, or ``bad`` when ``value`` is a boolean, is not of an
+    ``accepted`` type or does not convert."""
+    if isinstance(value, bool) or not isinstance(value, accepted):
+        raise bad
     try:
-        number = param_decimal(value)
-    except ValueError:
-        raise _Bad("must be a number such as 0.01", "必须是数字，例如0.01") from None
+        return convert(value)
+    except errors:
+        raise bad from None
+
+
+def _decimal(spec: ParamSpec, value: Any) -> str:
+    bad = _Bad("must be a number such as 0.01", "必须是数字，例如0.01")
+    number = _number(value, param_decimal, bad)
     _bounds(spec, number)
     return str(number)
 
@@ -78,25 +95,17 @@ def _bounds(spec: ParamSpec, number: Any) -> None:
 
 
 def _int(spec: ParamSpec, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise _Bad("must be a whole number", "必须是整数")
-    try:
-        number = int(value)
-    except ValueError:
-        raise _Bad("must be a whole number", "必须是整数") from None
+    bad = _Bad("must be a whole number", "必须是整数")
+    number = _number(value, int, bad, accepted=int | str)
     _bounds(spec, number)
     return number
 
 
 def _fraction(spec: ParamSpec, value: Any) -> float:
-    if isinstance(value, bool):
-        raise _Bad("must be a number between 0 and 1", "必须是0到1之间的数")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise _Bad("must be a number between 0 and 1", "必须是0到1之间的数") from None
+    bad = _Bad("must be a number between 0 and 1", "必须是0到1之间的数")
+    number = _number(value, float, bad, errors=(TypeError, ValueError))
     if not 0 <= number <= 1:
-        raise _Bad("must be a number between 0 and 1", "必须是0到1之间的数")
+        raise bad
     _bounds(spec, number)
     return number
 
@@ -188,34 +197,44 @@ def _category_rates(spec: ParamSpec, value: Any) -> dict[str, list[str]]:
     return out
 
 
+def _bool(spec: ParamSpec, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad("must be true or false", "必须是true或false")
+    return value
+
+
+def _str(spec: ParamSpec, value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Bad("must be text", "必须是文本")
+    return value
+
+
+def _choice(spec: ParamSpec, value: Any) -> Any:
+    if value not in spec.choices:
+        allowed = ", ".join(spec.choices)
+        raise _Bad(f"must be one of: {allowed}", f"必须是以下之一：{allowed}")
+    return value
+
+
+# The parser of each parameter kind: the cleaned value, or ``_Bad``.
+_PARSERS: dict[str, Callable[[ParamSpec, Any], Any]] = {
+    "decimal": _decimal,
+    "int": _int,
+    "fraction": _fraction,
+    "bool": _bool,
+    "str": _str,
+    "choice": _choice,
+    "str_list": _str_list,
+    "rate_periods": _rate_periods,
+    "category_rates": _category_rates,
+}
+
+
 def _one(spec: ParamSpec, value: Any) -> Any:
-    kind = spec.kind
-    if kind == "decimal":
-        return _decimal(spec, value)
-    if kind == "int":
-        return _int(spec, value)
-    if kind == "fraction":
-        return _fraction(spec, value)
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise _Bad("must be true or false", "必须是true或false")
-        return value
-    if kind == "str":
-        if not isinstance(value, str):
-            raise _Bad("must be text", "必须是文本")
-        return value
-    if kind == "choice":
-        if value not in spec.choices:
-            allowed = ", ".join(spec.choices)
-            raise _Bad(f"must be one of: {allowed}", f"必须是以下之一：{allowed}")
-        return value
-    if kind == "str_list":
-        return _str_list(spec, value)
-    if kind == "rate_periods":
-        return _rate_periods(spec, value)
-    if kind == "category_rates":
-        return _category_rates(spec, value)
-    raise AssertionError(f"unknown parameter kind {kind}")  # pragma: no cover
+    parser = _PARSERS.get(spec.kind)
+    if parser is None:  # pragma: no cover
+        raise AssertionError(f"unknown parameter kind {spec.kind}")
+    return parser(spec, value)
 
 
 def validate(

@@ -20,41 +20,58 @@ def _listed(inv: ExtractedInvoice, ids: frozenset[str]) -> bool:
     return bool(seller) and seller in {normalize.tax_id(i) for i in ids}
 
 
+def _list_outcome(
+    inv: ExtractedInvoice,
+    ids: frozenset[str],
+    *,
+    list_zh: str,
+    list_en: str,
+    fix_zh: str,
+    fix_en: str,
+) -> CheckOutcome:
+    """Failed, naming the seller and the list, when the seller is on ``ids``."""
+    if not _listed(inv, ids):
+        return passed()
+    return failed(
+        problem_zh=f"销售方{inv.seller_name}（{inv.seller_tax_id}）在{list_zh}中。",
+        fix_zh=fix_zh,
+        problem_en=(
+            f"The seller {inv.seller_name} ({inv.seller_tax_id}) is on the {list_en}."
+        ),
+        fix_en=fix_en,
+        seller_tax_id=inv.seller_tax_id,
+    )
+
+
 def check_blocklist(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
-    if not _listed(inv, ctx.blocklist_seller_tax_ids):
-        return passed()
-    return failed(
-        problem_zh=f"销售方{inv.seller_name}（{inv.seller_tax_id}）在禁止往来名单中。",
+    return _list_outcome(
+        inv,
+        ctx.blocklist_seller_tax_ids,
+        list_zh="禁止往来名单",
+        list_en="blocklist",
         fix_zh="来自该销售方的发票不予报销；如有疑问，请联系财务部门。",
-        problem_en=(
-            f"The seller {inv.seller_name} ({inv.seller_tax_id}) is on the blocklist."
-        ),
         fix_en=(
             "Invoices from this seller are not accepted; contact the finance team if "
             "you think this is wrong."
         ),
-        seller_tax_id=inv.seller_tax_id,
     )
 
 
 def check_watchlist(
     inv: ExtractedInvoice, ctx: CheckContext, params: Params
 ) -> CheckOutcome:
-    if not _listed(inv, ctx.watchlist_seller_tax_ids):
-        return passed()
-    return failed(
-        problem_zh=f"销售方{inv.seller_name}（{inv.seller_tax_id}）在重点关注名单中。",
+    return _list_outcome(
+        inv,
+        ctx.watchlist_seller_tax_ids,
+        list_zh="重点关注名单",
+        list_en="watchlist",
         fix_zh="无需操作，审核人员将人工审核；请准备好相关合同或证明以备询问。",
-        problem_en=(
-            f"The seller {inv.seller_name} ({inv.seller_tax_id}) is on the watchlist."
-        ),
         fix_en=(
             "Nothing to do now: a reviewer will check it; keep the contract or other "
             "evidence ready in case they ask."
         ),
-        seller_tax_id=inv.seller_tax_id,
     )
 
 

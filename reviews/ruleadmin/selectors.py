@@ -11,22 +11,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from invoiceportal.common.errors import NotFoundError
 from reviews.checks.catalog import RULES, RULES_BY_CODE, RuleSpec
 from reviews.checks.params import ParamSpec
 from reviews.models import Rule, RuleAction, RuleVersion
-
-
-def is_chinese() -> bool:
-    return (translation.get_language() or "").lower().startswith("zh")
-
-
-def localized(en: str, zh: str) -> str:
-    """The catalog's text in the active language (zh or en)."""
-    return (zh or en) if is_chinese() else (en or zh)
+from reviews.rules import localized
 
 
 def outcome_label(value: str) -> str:

@@ -27,7 +27,6 @@ from reviews.checks.catalog import RULES_BY_CODE
 from reviews.models import Rule, RuleVersion, SellerList, SellerListEntry
 from reviews.rules import (
     rule_change_allowed,
-    rule_changes,
     rule_save_version,
     rules_ensure_defaults,
 )
@@ -161,22 +160,17 @@ def rule_version_restore(
             "outcome_on_fail": old.outcome_on_fail,
             "params": params,
         }
-        changes = rule_changes(rule, after)
-        if not changes:
-            raise ApplicationError(
-                _(
-                    "Version %(version)s has the rule's current settings: nothing to "
-                    "restore."
-                )
-                % {"version": version},
-                code="no_change",
-            )
         rule_save_version(
             rule,
             actor=actor,
             settings=after,
             note=note,
             action="rule.restored",
-            data={"code": code, "restored_version": version, "changes": changes},
+            data={"code": code, "restored_version": version},
+            no_change=_(
+                "Version %(version)s has the rule's current settings: nothing to "
+                "restore."
+            )
+            % {"version": version},
         )
     return rule

@@ -12,9 +12,10 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
-from django.utils.translation import get_language
 
 from invoiceportal.common.errors import PermissionDeniedError
+from invoiceportal.common.language import is_english
+from invoiceportal.invoices.attachments import answer_attachments
 from invoiceportal.invoices.models import Document, Invoice
 from invoiceportal.invoices.separation import staff_action_problem
 from reviews.context import latest_document
@@ -152,7 +153,7 @@ def workbench_document(
     if document is None:
         document = latest_document(invoice)
     kind = document_kind(document)
-    english = (get_language() or "").startswith("en")
+    english = is_english()
     values = {name: getattr(invoice, name) for name in FIELD_SPECS}
     pages: list[PageView] = []
     boxes: dict[str, FieldBox] = {}
@@ -206,4 +207,25 @@ def review_notes(invoice: Invoice) -> list[ReviewNote]:
         ReviewNote.objects.filter(invoice=invoice)
         .select_related("author")
         .order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class AnswerWithAttachments:
+    """One answer of the submitter (an ``info_provided`` event) and its files."""
+
+    event: Any
+    attachments: list[Any]
+
+
+def answers_with_attachments(invoice: Invoice) -> list[AnswerWithAttachments]:
+    """The answers that came with files, newest first (one query)."""
+    grouped: dict[int, AnswerWithAttachments] = {}
+    for item in answer_attachments(invoice):
+        entry = grouped.get(item.event_id)
+        if entry is None:
+            entry = grouped[item.event_id] = AnswerWithAttachments(item.event, [])
+        entry.attachments.append(item)
+    return sorted(
+        grouped.values(), key=lambda a: (a.event.at, a.event.pk), reverse=True
     )
