@@ -77,6 +77,73 @@ def stop(worker: subprocess.Popen) -> None:
     stop_process_group(worker, timeout=30)
 
 
+class Portal:
+    """A scratch portal on the bench database: one organization, one submitter
+    signed in to the API, and the helpers every screening bench needs."""
+
+    def __init__(self) -> None:
+        from rest_framework.test import APIClient
+
+        from accounts.models import Organization, User
+        from accounts.roles import Role
+        from accounts.services import user_sync_groups
+
+        self.org = Organization.objects.create(
+            name="基准测试有限公司", tax_id="91110108MA01YF2K3R"
+        )
+        self.user = User.objects.create(
+            username="bench", role=Role.SUBMITTER, organization=self.org
+        )
+        user_sync_groups(self.user)
+        self.client = APIClient()
+        self.client.force_authenticate(self.user)
+
+    def upload(self, name: str, data: bytes, content_type: str = "text/plain") -> str:
+        """POST one document to the API as the submitter; the new invoice's id."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        response = self.client.post(
+            "/api/v1/invoices/",
+            {"file": SimpleUploadedFile(name, data, content_type)},
+            format="multipart",
+        )
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    @staticmethod
+    def decided(ids: list[str]) -> int:
+        from invoiceportal.invoices.models import Invoice
+
+        return (
+            Invoice.objects.filter(pk__in=ids)
+            .exclude(status__in=["received", "screening"])
+            .count()
+        )
+
+    def wait_all(self, ids: list[str], timeout: float = 600) -> None:
+        deadline = time.monotonic() + timeout
+        while self.decided(ids) < len(ids):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"only {self.decided(ids)} of {len(ids)} decided")
+            time.sleep(0.02)
+
+
+def portal_setup() -> Portal:
+    """Recreate the bench database, set Django up, migrate, default rules, and a
+    :class:`Portal` to upload through."""
+    recreate_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from reviews.rules import rules_ensure_defaults
+
+    call_command("migrate", verbosity=0)
+    rules_ensure_defaults()
+    return Portal()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
@@ -100,34 +167,16 @@ def main() -> None:
         redis.from_url(os.environ["REDIS_URL"]).flushdb()
     print(f"broker: {'redis' if args.redis else 'orm'}")
 
-    recreate_database()
-    import django
-
-    django.setup()
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.management import call_command
+    portal = portal_setup()
     from django.db import transaction
     from django.db.models import Count
-    from rest_framework.test import APIClient
 
-    from accounts.models import Organization, User
-    from accounts.roles import Role
-    from accounts.services import user_sync_groups
     from invoiceportal.invoices.models import Invoice, InvoiceLine
     from reviews.models import RegistryRecord
-    from reviews.rules import rules_ensure_defaults
     from tests.docgen.registry import clean_digital_invoice, registry_row
     from tests.docgen.xml_doc import make_xml
 
-    call_command("migrate", verbosity=0)
-    rules_ensure_defaults()
-    org = Organization.objects.create(
-        name="基准测试有限公司", tax_id="91110108MA01YF2K3R"
-    )
-    user = User.objects.create(username="bench", role=Role.SUBMITTER, organization=org)
-    user_sync_groups(user)
-    client = APIClient()
-    client.force_authenticate(user)
+    org, user = portal.org, portal.user
 
     total = 0 if args.workers else args.single + 2 * args.count
     print(f"generating {total} XML invoices ...", flush=True)
@@ -142,20 +191,7 @@ def main() -> None:
 
     def upload(i: int | None, data: bytes | None = None) -> str:
         data = documents[i] if data is None else data
-        response = client.post(
-            "/api/v1/invoices/",
-            {"file": SimpleUploadedFile(f"{i}.xml", data)},
-            format="multipart",
-        )
-        assert response.status_code == 201, response.content
-        return response.json()["id"]
-
-    def decided(ids: list[str]) -> int:
-        return (
-            Invoice.objects.filter(pk__in=ids)
-            .exclude(status__in=["received", "screening"])
-            .count()
-        )
+        return portal.upload(f"{i}.xml", data)
 
     def latencies(ids: list[str]) -> list[float]:
         rows = Invoice.objects.filter(pk__in=ids).values_list(
@@ -167,12 +203,7 @@ def main() -> None:
                 done[(submitted, at)] = (at - submitted).total_seconds()
         return list(done.values())
 
-    def wait_all(ids: list[str], timeout: float = 600) -> None:
-        deadline = time.monotonic() + timeout
-        while decided(ids) < len(ids):
-            if time.monotonic() > deadline:
-                raise SystemExit(f"only {decided(ids)} of {len(ids)} decided")
-            time.sleep(0.02)
+    decided, wait_all = portal.decided, portal.wait_all
 
     if args.workers:
         counts = [int(n) for n in args.workers.split(",") if n.strip()]

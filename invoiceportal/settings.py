@@ -241,6 +241,9 @@ ANSWER_ATTACHMENT_MAX_BYTES = int(
 ANSWER_ATTACHMENT_MAX_FILES = env_number("ANSWER_ATTACHMENT_MAX_FILES", 5)
 # Extra memory one document's reading may take in the worker (photos, scans).
 EXTRACTION_MEMORY_MB = env_number("EXTRACTION_MEMORY_MB", 1536)
+# onnxruntime threads per OCR call in a worker: one per worker process fills the cores
+# (more spin-wait against the other workers; bench/bench_invoice_cost.py, photos).
+OCR_THREADS = env_number("OCR_THREADS", 1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

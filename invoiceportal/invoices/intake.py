@@ -933,7 +933,8 @@ def invoice_extract_pending(*, invoice_id: str) -> None:
         return
     with document.file.open("rb") as handle:
         data = handle.read()
-    load_readers()  # libraries and models load outside the document's memory bound
+    # libraries and models load outside the document's memory bound
+    load_readers(ocr_threads=settings.OCR_THREADS)
     try:
         with memory_bounded(settings.EXTRACTION_MEMORY_MB):
             fmt, extracted = extract(data, limits=upload_limits())
