@@ -235,8 +235,8 @@ STORAGES = {
 MAX_UPLOAD_MB = env_number("MAX_UPLOAD_MB", 20)  # one file
 MAX_REQUEST_MB = env_number("MAX_REQUEST_MB", 100)  # one request (batches)
 # Files sent with an answer to a reviewer's question (PDF, JPEG, PNG; issue 11).
-ANSWER_ATTACHMENT_MAX_BYTES = int(
-    os.environ.get("ANSWER_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
+ANSWER_ATTACHMENT_MAX_BYTES = env_number(
+    "ANSWER_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024
 )
 ANSWER_ATTACHMENT_MAX_FILES = env_number("ANSWER_ATTACHMENT_MAX_FILES", 5)
 # Extra memory one document's reading may take in the worker (photos, scans).

@@ -36,8 +36,6 @@ from .models import AnswerAttachment, Invoice, TimelineEvent
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_MAX_FILES = 5
 # An image attachment is decoded once to prove it is whole: at most this many
 # pixels (a 24-megapixel photo passes; a decompression bomb does not).
 MAX_IMAGE_PIXELS = 40_000_000
@@ -84,11 +82,11 @@ class CheckedAttachment:
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "ANSWER_ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return settings.ANSWER_ATTACHMENT_MAX_BYTES
 
 
 def max_files() -> int:
-    return int(getattr(settings, "ANSWER_ATTACHMENT_MAX_FILES", DEFAULT_MAX_FILES))
+    return settings.ANSWER_ATTACHMENT_MAX_FILES
 
 
 def attachment_from_upload(upload: Any) -> AttachmentFile:
