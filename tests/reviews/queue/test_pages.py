@@ -113,6 +113,35 @@ def _document(task: ReviewTask, fmt: str = "pdf") -> Document:
     )
 
 
+def test_a_failed_check_gives_its_advice_once(client, make_task, reviewer) -> None:
+    """A failure's message already ends with what to do; the rule's general advice
+    is not printed under it a second time (seen on the workbench)."""
+    from reviews.checks.base import failed
+    from reviews.checks.catalog import RULES_BY_CODE
+
+    task = make_task()
+    _document(task)
+    outcome = failed(
+        problem_zh="税务机关的发票登记中查无此票。",
+        fix_zh="请核对发票号码、日期和金额。",
+        problem_en="The invoice was not found in the tax authority's registry.",
+        fix_en="Check the number, date and amounts.",
+    )
+    CheckResult.objects.create(
+        invoice=task.invoice,
+        rule_code="registry.match",
+        rule_version=1,
+        outcome="fail",
+        action="review",
+        message_zh=outcome.message_zh,
+        message_en=outcome.message_en,
+    )
+    client.force_login(reviewer)
+    html = client.get(f"/reviews/tasks/{task.pk}/").content.decode()
+    assert html.count("请核对发票号码、日期和金额。") == 1
+    assert RULES_BY_CODE["registry.match"].how_to_fix_zh not in html
+
+
 def test_task_page_has_everything_to_decide(
     client, make_task, reviewer, django_assert_max_num_queries
 ) -> None:
