@@ -128,55 +128,35 @@ def audit_record(
     if settings.AUDIT_SEAL_INLINE:
         audit_seal()
         entry.refresh_from_db(fields=["seq", "prev_hash", "hash"])
-    else:
-        for _s, func, _r in conn.run_on_commit:
-            if isinstance(func, _SealAfterCommit):
-                func.ids.append(entry.pk)
-                break
-        else:
-            transaction.on_commit(_SealAfterCommit([entry.pk]))
+    elif not any(func is _seal_after_commit for _s, func, _r in conn.run_on_commit):
+        transaction.on_commit(_seal_after_commit)
     return entry
 
 
-class _SealAfterCommit:
-    """Registered once per transaction: seals its entries after the commit."""
-
-    def __init__(self, ids: list[int]) -> None:
-        self.ids = ids
-
-    def __call__(self) -> None:
-        try:
-            audit_seal_entries(self.ids)
-        except Exception:  # the schedule catches up; the change itself is committed
-            logger.exception("Sealing the audit chain after a commit failed")
-
-
 SEAL_BATCH = 500
-# How long a committed change waits for a concurrent sealer to seal its entries
-# before it queues for the head lock itself.
-SEAL_WAIT_SECONDS = 2.0
+_last_seal = float("-inf")  # time.monotonic() of the last after-commit pass here
 
 
-def audit_seal_entries(ids: list[int], *, patience: float = SEAL_WAIT_SECONDS) -> None:
-    """Seal after a commit, without queueing behind other sealers: when the head row
-    is locked, whoever holds it is sealing and seals these entries too once it sees
-    them committed, so wait until they are sealed (checked without a lock) or the
-    lock comes free, whichever is first. Past ``patience`` (or before the chain's
-    first entry) queue for the lock as ``audit_seal`` does. Under concurrent writers
-    this replaces a convoy of one locked, mostly empty pass per transaction with
-    one pass per batch of commits (bench_claims: claim + decide, 8 workers)."""
-    deadline = time.monotonic() + patience
-    pause = 0.002
-    while True:
-        if _seal(batch=SEAL_BATCH, skip_if_busy=True) is not None:
-            return
-        if not AuditEntry.all_rows.filter(pk__in=ids, seq__isnull=True).exists():
-            return
-        if time.monotonic() > deadline or not AuditChainHead.objects.exists():
-            audit_seal()
-            return
-        time.sleep(pause)
-        pause = min(pause * 2, 0.02)
+def _seal_after_commit() -> None:
+    """After a commit that wrote entries: one pass over the unsealed entries, unless
+    this process made one less than ``AUDIT_SEAL_INTERVAL_SECONDS`` ago, and without
+    waiting when another transaction holds the chain head (it is sealing). What is
+    left is linked by the next pass of any process, the sealer process
+    (``audit_seal --every``) or the "audit-seal" schedule. A request never waits for
+    the chain, and under load the chain grows by one pass per process and interval
+    instead of one locked pass (and one more commit to flush) per transaction."""
+    global _last_seal
+    now = time.monotonic()
+    if now - _last_seal < settings.AUDIT_SEAL_INTERVAL_SECONDS:
+        return
+    _last_seal = now
+    try:
+        if _seal(batch=SEAL_BATCH, skip_if_busy=True) is None and (
+            not AuditChainHead.objects.exists()
+        ):
+            audit_seal()  # the chain's first entry: the head row is made now
+    except Exception:  # the sealer catches up; the change itself is committed
+        logger.exception("Sealing the audit chain after a commit failed")
 
 
 def _lock_head() -> AuditChainHead:

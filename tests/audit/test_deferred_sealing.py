@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _deferred(settings, tmp_path):
     settings.AUDIT_SEAL_INLINE = False
+    settings.AUDIT_SEAL_INTERVAL_SECONDS = 0  # a pass after every commit
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "checkpoints"
 
 
