@@ -36,7 +36,7 @@ from .screening import screen_invoice
 
 def close_task_of_decided_invoice(change: InvoiceChange) -> None:
     """A decided or withdrawn invoice keeps no open review task."""
-    if InvoiceStatus(change.invoice.status) in TERMINAL:
+    if not change.task_closed and InvoiceStatus(change.invoice.status) in TERMINAL:
         review_task_close_for_invoice(invoice=change.invoice, actor=change.actor)
 
 

@@ -38,6 +38,9 @@ class InvoiceChange:
     event: TimelineEvent
     previous: str
     actor: Any
+    # The caller closed the invoice's review task itself (a reviewer's decision): no
+    # open task is left for a hook to look for.
+    task_closed: bool = False
 
 
 TransitionHook = Callable[[InvoiceChange], None]

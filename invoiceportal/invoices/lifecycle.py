@@ -116,8 +116,11 @@ def invoice_transition(
     note: str = "",
     visible_to_submitter: bool = True,
     extra_fields: dict[str, Any] | None = None,
+    task_closed: bool = False,
 ) -> TimelineEvent:
-    """Move ``invoice`` to ``to``. The caller has locked the row (select_for_update)."""
+    """Move ``invoice`` to ``to``. The caller has locked the row (select_for_update).
+    ``task_closed``: the caller has just closed the invoice's review task (the hooks
+    need not look for an open one)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("invoice_transition must run inside a transaction.")
     current = InvoiceStatus(invoice.status)
@@ -156,6 +159,12 @@ def invoice_transition(
         data={"from": current.value, "to": str(to), "code": code, **(params or {})},
     )
     run_transition_hooks(
-        InvoiceChange(invoice=invoice, event=event, previous=current.value, actor=actor)
+        InvoiceChange(
+            invoice=invoice,
+            event=event,
+            previous=current.value,
+            actor=actor,
+            task_closed=task_closed,
+        )
     )
     return event

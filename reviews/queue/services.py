@@ -803,6 +803,7 @@ def review_task_decide(
                         p for p in (data.reason.label_zh, data.comment) if p
                     ),
                 },
+                task_closed=True,
             )
             return task
         if task.stage == TaskStage.FIRST and task.second_review_reasons:
@@ -844,6 +845,7 @@ def review_task_decide(
                 "decision_source": DecisionSource.REVIEWER,
                 "decision_reason": data.comment,
             },
+            task_closed=True,
         )
     return task
 

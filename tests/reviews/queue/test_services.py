@@ -232,6 +232,33 @@ def test_approval_approves_the_invoice_once(make_task, reviewer) -> None:
     assert codes(invoice) == ["approved"]
 
 
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_a_decision_reads_its_task_once_and_looks_for_no_other(
+    make_task, reviewer, decision
+) -> None:
+    """The decision closes the task itself: the invoice's "decided closes its open
+    task" hook is told so and does not query for an open task again (bench_claims)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    task = make_task()
+    review_task_claim_next(user=reviewer)
+    reason = (
+        {"reason_code": "other", "comment": "票面模糊"} if decision == "reject" else {}
+    )
+    with CaptureQueriesContext(connection) as queries:
+        review_task_decide(user=reviewer, task_id=task.pk, decision=decision, **reason)
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "reviews_reviewtask"' in q["sql"]
+    ]
+    assert len(reads) == 2, reads  # visible to the reviewer, then locked
+    task.refresh_from_db()
+    assert task.state == "done"
+    assert not ReviewTask.objects.filter(invoice=task.invoice).exclude(state="done")
+
+
 def test_only_the_claimant_decides(make_task, reviewer, second_reviewer) -> None:
     task = make_task()
     with pytest.raises(ConflictError):
