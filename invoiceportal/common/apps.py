@@ -9,8 +9,10 @@ class CommonConfig(AppConfig):
     def ready(self) -> None:
         # Observability (issue 13, H5): the request id travels with django-q2 tasks;
         # the worker's heartbeat is scheduled after migrate.
+        from .forking import register_fork_safety
         from .heartbeat import ensure_schedules
         from .observability import connect_task_signals
 
+        register_fork_safety()  # a forked worker never uses its parent's connections
         connect_task_signals()
         post_migrate.connect(ensure_schedules, sender=self)
