@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import reduce
 from typing import Any
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 
 from invoiceportal.invoices.extraction.types import (
@@ -26,6 +26,7 @@ from invoiceportal.invoices.extraction.types import (
 )
 from invoiceportal.invoices.extraction.values import red_reference
 from invoiceportal.invoices.models import Document, Invoice
+from invoiceportal.invoices.selectors import same_file_documents
 
 from .checks import normalize
 from .checks.base import (
@@ -249,7 +250,8 @@ def _related_invoices(
 ) -> tuple[tuple[ExistingInvoice, ...], ...]:
     """Other invoices with the same identity, near duplicates (same seller, total
     within the tolerance, issue date within the window) and other invoices of the
-    organization with the same file: one query, sorted out here."""
+    organization with the same file: one query over the invoices (after one for the
+    ids of the same file), every condition on an index, sorted out here."""
     conditions: dict[str, Q] = {}
     if identities:
         conditions["same"] = Q(identity__in=identities)
@@ -265,12 +267,18 @@ def _related_invoices(
         )
     others = Invoice.objects.exclude(pk=invoice.pk)
     if sha256:
-        others = others.annotate(
-            has_file=Exists(
-                Document.objects.filter(invoice=OuterRef("pk"), sha256=sha256)
+        # The ids first, by the document's sha256 index: a correlated EXISTS inside
+        # the OR below made PostgreSQL read every invoice (the soak's seq scans grew
+        # with the table); a list of ids keeps every arm of the OR on an index.
+        same_file_ids = [
+            document.invoice_id
+            for document in same_file_documents(sha256, invoice.organization_id)
+            if document.invoice_id != invoice.pk
+        ][:RELATED_LIMIT]
+        if same_file_ids:
+            conditions["file"] = Q(
+                organization_id=invoice.organization_id, pk__in=same_file_ids
             )
-        )
-        conditions["file"] = Q(organization_id=invoice.organization_id, has_file=True)
     if not conditions:
         return (), (), ()
     flags = {

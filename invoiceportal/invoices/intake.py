@@ -51,6 +51,7 @@ from .lifecycle import (
     timeline_note,
 )
 from .models import Document, Invoice, InvoiceLine, ReferenceCounter, TimelineEvent
+from .selectors import same_file_documents
 from .status import LIVE, InvoiceStatus
 
 logger = logging.getLogger(__name__)
@@ -402,14 +403,9 @@ def _existing_for(
                     details={"invoice": str(invoice.pk)},
                 )
             return SubmitResult(invoice, False, "same_key")
-    document = (
-        Document.objects.filter(invoice__organization_id=org_id, sha256=sha256)
-        .select_related("invoice")
-        .order_by("uploaded_at")
-        .first()
-    )
-    if document is not None:
-        return SubmitResult(document.invoice, False, "same_file")
+    same_file = same_file_documents(sha256, org_id)
+    if same_file:
+        return SubmitResult(same_file[0].invoice, False, "same_file")
     return None
 
 

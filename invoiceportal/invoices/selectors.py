@@ -71,6 +71,22 @@ def latest_document(invoice: Invoice) -> Document | None:
     return invoice.documents.order_by("-uploaded_at", "-id").first()
 
 
+def same_file_documents(sha256: str, organization_id: int) -> list[Document]:
+    """The organization's documents with this content (sha256), oldest first.
+
+    Read by the sha256 index alone and matched to the organization here: joined with
+    the organization's invoices in SQL, PostgreSQL walked every invoice of a large
+    organization to find the one file (the soak's uploads slowed as the table grew:
+    30 ms at 6,000 invoices). Few organizations ever hold the same file."""
+    return [
+        document
+        for document in Document.objects.filter(sha256=sha256)
+        .select_related("invoice")
+        .order_by("uploaded_at", "pk")
+        if document.invoice.organization_id == organization_id
+    ]
+
+
 def invoice_list_for_user(*, user: Any):
     return Invoice.objects.visible_to(user).select_related("organization")
 
