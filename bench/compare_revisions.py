@@ -391,7 +391,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=1.10)
     parser.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
     parser.add_argument("--screening-count", type=int, default=150)
-    parser.add_argument("--claim-tasks", type=int, default=400)
+    parser.add_argument("--claim-tasks", type=int, default=3000)
     parser.add_argument("--claim-workers", type=int, default=8)
     parser.add_argument("--queue-tasks", type=int, default=5000)
     parser.add_argument("--page-requests", type=int, default=60)

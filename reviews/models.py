@@ -726,8 +726,10 @@ class ReviewTask(models.Model):
                 models.F("due_at").asc(),
                 models.F("priority").desc(),
                 models.F("id").asc(),
-                condition=Q(state__in=["queued", "claimed"]),
-                name="review_task_queue_order",
+                # Every open task (queued, claimed, waiting): the queue page's
+                # default view and ``ReviewTaskQuerySet.open()`` read by it.
+                condition=~Q(state="done"),
+                name="review_task_open_order",
             ),
             models.Index(
                 fields=["lease_expires_at"],

@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.roles import Perm, Role, user_can
 from invoiceportal.audit.services import audit_record
+from invoiceportal.common.compiled import CompiledQuery
 from invoiceportal.common.errors import ApplicationError, NotFoundError
 from invoiceportal.invoices.hooks import InvoiceChange
 from invoiceportal.invoices.models import Invoice
@@ -373,6 +374,15 @@ def invoice_data(invoice: Invoice) -> dict[str, Any]:
     )
 
 
+# Asked at every decision (most organizations have no endpoint): compiled once.
+_RECEIVING = CompiledQuery(
+    lambda organization_id: WebhookEndpoint.objects.receiving().filter(
+        organization_id=organization_id
+    ),
+    "organization_id",
+)
+
+
 def webhook_event_record(
     *,
     event_type: str,
@@ -398,9 +408,7 @@ def webhook_event_record(
         raise ValueError("webhook_event_record needs an invoice or an organization_id.")
     endpoints = [
         e
-        for e in WebhookEndpoint.objects.receiving().filter(
-            organization_id=organization_id
-        )
+        for e in _RECEIVING.objects(organization_id=organization_id)
         if e.wants(event_type)
     ]
     if not endpoints:

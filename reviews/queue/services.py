@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.roles import Perm, user_can
+from invoiceportal.common.compiled import CompiledQuery
 from invoiceportal.common.errors import (
     ApplicationError,
     ConflictError,
@@ -334,13 +335,11 @@ def _claim_in_one_statement(user: Any, now: dt.datetime) -> ReviewTask | None:
     return ReviewTask.from_db(db, _TASK_FIELDS, values)
 
 
-def _require_claim_room(user: Any) -> None:
-    """At most ``REVIEW_MAX_OPEN_CLAIMS`` claimed tasks per reviewer. Locks the
-    reviewer's row so that two claims of the same reviewer (a double click) are
-    counted one after the other."""
-    held = (
+# The claim-room query: lock the reviewer's row and count the tasks they hold.
+_HELD_CLAIMS = CompiledQuery(
+    lambda user_id: (
         User.objects.select_for_update(of=("self",))
-        .filter(pk=user.pk)
+        .filter(pk=user_id)
         .annotate(
             held=Subquery(
                 ReviewTask.objects.filter(
@@ -352,9 +351,18 @@ def _require_claim_room(user: Any) -> None:
                 .values("n")[:1]
             )
         )
-        .values_list("held", flat=True)
-        .first()
-    ) or 0
+        .values_list("held", flat=True)[:1]
+    ),
+    "user_id",
+)
+
+
+def _require_claim_room(user: Any) -> None:
+    """At most ``REVIEW_MAX_OPEN_CLAIMS`` claimed tasks per reviewer. Locks the
+    reviewer's row so that two claims of the same reviewer (a double click) are
+    counted one after the other."""
+    rows = _HELD_CLAIMS.rows(using=ReviewTask.objects.db, user_id=user.pk)
+    held = (rows[0][0] if rows else 0) or 0
     limit = max_open_claims()
     if held >= limit:
         raise ConflictError(
