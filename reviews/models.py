@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
 from invoiceportal.common.language import is_english
+from invoiceportal.common.models import ChoiceLabels
 from invoiceportal.invoices.status import Priority
 
 
@@ -609,7 +610,7 @@ class ReviewTaskQuerySet(models.QuerySet):
         return self.none()
 
 
-class ReviewTask(models.Model):
+class ReviewTask(ChoiceLabels, models.Model):
     """A reviewer's unit of work on an invoice in review (DESIGN.md section 4).
 
     ``organization`` and ``submitted_by`` copy the invoice's so that claiming the next

@@ -1,4 +1,8 @@
+import functools
+from typing import Any
+
 from django.db import models
+from django.utils.encoding import force_str
 
 
 class TimeStampedModel(models.Model):
@@ -23,3 +27,28 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+@functools.cache
+def _choice_labels(field: models.Field) -> dict[Any, Any]:
+    """A field's choices as a value -> (lazy) label dict, built once per field."""
+    return dict(field.flatchoices)
+
+
+class ChoiceLabels:
+    """``get_FOO_display()`` that translates only the value's own label.
+
+    Django's version builds ``dict(make_hashable(field.flatchoices))`` on every call,
+    hashing every lazy label, that is translating every choice (an invoice kind has
+    twenty): a list of fifty rows showing four choice fields translated thousands of
+    strings per page (issue 14's queue page bench). Only for fields with fixed
+    choices (the dict is built once per field and process); put it before
+    ``models.Model`` in the bases."""
+
+    def _get_FIELD_display(self, field: models.Field) -> Any:
+        value = getattr(self, field.attname)
+        try:
+            label = _choice_labels(field).get(value, value)
+        except TypeError:  # an unhashable value (a list in a JSON field)
+            return super()._get_FIELD_display(field)  # type: ignore[misc]
+        return force_str(label, strings_only=True)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from invoiceportal.common.errors import ApplicationError
 
 from .extraction.errors import ExtractionError
+from .extraction.pdf_reader import pdf_opens
 from .extraction.sniff import check_filename
 from .models import AnswerAttachment, Invoice, TimelineEvent
 
@@ -81,19 +82,11 @@ class CheckedAttachment:
         return EXTENSIONS[self.content_type][0]
 
 
-def max_bytes() -> int:
-    return settings.ANSWER_ATTACHMENT_MAX_BYTES
-
-
-def max_files() -> int:
-    return settings.ANSWER_ATTACHMENT_MAX_FILES
-
-
 def attachment_from_upload(upload: Any) -> AttachmentFile:
     """An uploaded file (Django's ``UploadedFile``) read up to one byte past the
     limit: an oversized file is refused without holding all of it in memory."""
     upload.seek(0)
-    data = upload.read(max_bytes() + 1)
+    data = upload.read(settings.ANSWER_ATTACHMENT_MAX_BYTES + 1)
     return AttachmentFile(data, upload.name or "", upload.content_type or "")
 
 
@@ -123,19 +116,6 @@ def _kind(data: bytes) -> str | None:
     if data.startswith(b"\xff\xd8\xff"):
         return JPEG
     return None
-
-
-def _pdf_opens(data: bytes) -> bool:
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except (pdfium.PdfiumError, ValueError, OSError):
-        return False
-    try:
-        return len(pdf) > 0
-    finally:
-        pdf.close()
 
 
 def _image_format(data: bytes) -> str | None:
@@ -188,7 +168,7 @@ def attachment_check(file: AttachmentFile) -> CheckedAttachment:
             shown,
         ) from None
     data = file.data
-    limit = max_bytes()
+    limit = settings.ANSWER_ATTACHMENT_MAX_BYTES
     if not data:
         raise _refuse(
             "empty_file",
@@ -226,7 +206,7 @@ def attachment_check(file: AttachmentFile) -> CheckedAttachment:
             shown,
         )
     if kind == PDF:
-        readable = _pdf_opens(data)
+        readable = pdf_opens(data)
     else:
         readable = IMAGE_FORMATS.get(_image_format(data) or "") == kind
     if not readable:
@@ -249,7 +229,7 @@ def attachment_check(file: AttachmentFile) -> CheckedAttachment:
 
 def attachments_check(files: Sequence[AttachmentFile]) -> list[CheckedAttachment]:
     """Every file checked, in order; the first refusal stops the answer."""
-    allowed = max_files()
+    allowed = settings.ANSWER_ATTACHMENT_MAX_FILES
     if len(files) > allowed:
         extra = ", ".join(shown_name(f.filename) for f in files[allowed:])
         raise AttachmentError(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Perm, user_can
 from invoiceportal.common.language import is_english
+from invoiceportal.common.models import ChoiceLabels
 
 from .status import LIVE, DecisionSource, InvoiceKindChoice, InvoiceStatus, Priority
 
@@ -31,7 +32,7 @@ class InvoiceQuerySet(models.QuerySet):
         return self.none()
 
 
-class Invoice(models.Model):
+class Invoice(ChoiceLabels, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(_("reference"), max_length=32, unique=True)
     organization = models.ForeignKey(
@@ -180,7 +181,7 @@ class InvoiceLine(models.Model):
         ]
 
 
-class Document(models.Model):
+class Document(ChoiceLabels, models.Model):
     """The original file as uploaded, and how it was read."""
 
     invoice = models.ForeignKey(
@@ -200,7 +201,7 @@ class Document(models.Model):
         ordering = ["uploaded_at"]
 
 
-class TimelineEvent(models.Model):
+class TimelineEvent(ChoiceLabels, models.Model):
     """One step in an invoice's life, written in the transaction of the change."""
 
     invoice = models.ForeignKey(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import ChainMap
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Count
@@ -261,96 +262,171 @@ def explained_checks(
 # ------------------------------------------------------------------ invoice page
 
 
-@dataclass(frozen=True)
 class InvoicePage:
-    """Everything the invoice page (and the API's invoice detail) shows."""
+    """Everything the invoice page (and the API's invoice detail) shows.
 
-    invoice: Invoice
-    lines: list[InvoiceLine]
-    document: Document | None
-    documents: list[Document]
-    events: list[TimelineEntry]
-    checks: list[CheckExplanation]
-    sla: dict[str, Any]
-    eta: Any
-    eta_message: str
-    question: TimelineEvent | None
-    reason: DecisionReason
-    expedite: ExpediteRequest | None
-    expedite_pending: bool
-    feedback: Feedback | None
-    resubmissions: list[Invoice]
-    original: Invoice | None
-    is_open: bool
-    is_terminal: bool
-    can_respond: bool
-    can_withdraw: bool
-    can_expedite: bool
-    can_resubmit: bool
-    can_rate: bool
-    has_receipt: bool
-    version: str
+    Each part is read when first used and kept: the page reads them all
+    (``context()``), the API's detail only the lines, checks, timeline and ETA (an
+    upload's response is built from it, so the parts it does not show cost nothing).
+    What the submitter may do comes from the transition tables (invoices'
+    ``ALLOWED_TRANSITIONS``, ``EXPEDITE_TRANSITIONS``)."""
+
+    PARTS = (
+        "invoice",
+        "lines",
+        "document",
+        "documents",
+        "events",
+        "checks",
+        "sla",
+        "eta",
+        "eta_message",
+        "question",
+        "reason",
+        "expedite",
+        "expedite_pending",
+        "feedback",
+        "resubmissions",
+        "original",
+        "is_open",
+        "is_terminal",
+        "can_respond",
+        "can_withdraw",
+        "can_expedite",
+        "can_resubmit",
+        "can_rate",
+        "has_receipt",
+        "version",
+    )
+
+    def __init__(self, invoice: Invoice, *, user: Any) -> None:
+        self.invoice = invoice
+        self.user = user
+        self.status = InvoiceStatus(invoice.status)
 
     def context(self) -> dict[str, Any]:
         """The page's template context (shallow: model instances stay as they are)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in self.PARTS}
+
+    @cached_property
+    def lines(self) -> list[InvoiceLine]:
+        return list(self.invoice.lines.all())
+
+    @cached_property
+    def documents(self) -> list[Document]:
+        return list(self.invoice.documents.order_by("-uploaded_at", "-id"))
+
+    @property
+    def document(self) -> Document | None:
+        return self.documents[0] if self.documents else None
+
+    @cached_property
+    def events(self) -> list[TimelineEntry]:
+        return timeline_for(self.invoice, user=self.user)
+
+    @cached_property
+    def checks(self) -> list[CheckExplanation]:
+        return explained_checks(self.invoice, document=self.document)
+
+    @cached_property
+    def sla(self) -> dict[str, Any]:
+        return invoice_eta(self.invoice)
+
+    @property
+    def eta(self) -> Any:
+        return self.sla.get("eta")
+
+    @property
+    def eta_message(self) -> str:
+        return self.sla.get("eta_message", "")
+
+    @cached_property
+    def question(self) -> TimelineEvent | None:
+        return pending_question(self.invoice)
+
+    @cached_property
+    def reason(self) -> DecisionReason:
+        return decision_reason(self.invoice)
+
+    @cached_property
+    def expedite(self) -> ExpediteRequest | None:
+        return expedite_latest(self.invoice)
+
+    @property
+    def expedite_pending(self) -> bool:
+        return expedite_is_pending(self.expedite)
+
+    @cached_property
+    def feedback(self) -> Feedback | None:
+        if self.status not in DECIDED:
+            return None
+        return Feedback.objects.filter(
+            invoice=self.invoice, user_id=self.user.pk
+        ).first()
+
+    @cached_property
+    def resubmissions(self) -> list[Invoice]:
+        return list(
+            self.invoice.resubmissions.only("id", "reference", "status").order_by(
+                "-submitted_at"
+            )
+        )
+
+    @cached_property
+    def original(self) -> Invoice | None:
+        if not self.invoice.resubmission_of_id:
+            return None
+        return (
+            Invoice.objects.visible_to(self.user)
+            .filter(pk=self.invoice.resubmission_of_id)
+            .only("id", "reference", "status")
+            .first()
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in TERMINAL
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def can_respond(self) -> bool:
+        return self.status == InvoiceStatus.NEEDS_INFO and can_move(
+            self.status, InvoiceStatus.SCREENING
+        )
+
+    @property
+    def can_withdraw(self) -> bool:
+        return can_move(self.status, InvoiceStatus.WITHDRAWN)
+
+    @cached_property
+    def can_expedite(self) -> bool:
+        return expedite_request_problem(self.invoice, latest=self.expedite) is None
+
+    @property
+    def can_resubmit(self) -> bool:
+        return self.status == InvoiceStatus.REJECTED and not any(
+            r.status in LIVE for r in self.resubmissions
+        )
+
+    @property
+    def can_rate(self) -> bool:
+        return self.status in DECIDED
+
+    @property
+    def has_receipt(self) -> bool:
+        return self.status in DECIDED
+
+    @property
+    def version(self) -> str:
+        return status_version(self.invoice.status, self.invoice.updated_at)
 
 
 def invoice_page(invoice: Invoice, *, user: Any) -> InvoicePage:
-    """The invoice page's read model. What the submitter may do comes from the
-    transition tables (invoices' ``ALLOWED_TRANSITIONS``, ``EXPEDITE_TRANSITIONS``)."""
-    documents = list(invoice.documents.order_by("-uploaded_at", "-id"))
-    document = documents[0] if documents else None
-    sla = invoice_eta(invoice)
-    expedite = expedite_latest(invoice)
-    status = InvoiceStatus(invoice.status)
-    feedback = (
-        Feedback.objects.filter(invoice=invoice, user_id=user.pk).first()
-        if status in DECIDED
-        else None
-    )
-    resubmissions = list(
-        invoice.resubmissions.only("id", "reference", "status").order_by(
-            "-submitted_at"
-        )
-    )
-    original = (
-        Invoice.objects.visible_to(user)
-        .filter(pk=invoice.resubmission_of_id)
-        .only("id", "reference", "status")
-        .first()
-        if invoice.resubmission_of_id
-        else None
-    )
-    live_resubmission = any(r.status in LIVE for r in resubmissions)
-    return InvoicePage(
-        invoice=invoice,
-        lines=list(invoice.lines.all()),
-        document=document,
-        documents=documents,
-        events=timeline_for(invoice, user=user),
-        checks=explained_checks(invoice, document=document),
-        sla=sla,
-        eta=sla.get("eta"),
-        eta_message=sla.get("eta_message", ""),
-        question=pending_question(invoice),
-        reason=decision_reason(invoice),
-        expedite=expedite,
-        expedite_pending=expedite_is_pending(expedite),
-        feedback=feedback,
-        resubmissions=resubmissions,
-        original=original,
-        is_open=status not in TERMINAL,
-        is_terminal=status in TERMINAL,
-        can_respond=status == InvoiceStatus.NEEDS_INFO
-        and can_move(status, InvoiceStatus.SCREENING),
-        can_withdraw=can_move(status, InvoiceStatus.WITHDRAWN),
-        can_expedite=expedite_request_problem(invoice, latest=expedite) is None,
-        can_resubmit=status == InvoiceStatus.REJECTED and not live_resubmission,
-        can_rate=status in DECIDED,
-        has_receipt=status in DECIDED,
-        version=status_version(invoice.status, invoice.updated_at),
-    )
+    """The invoice page's read model (its parts read on first use)."""
+    return InvoicePage(invoice, user=user)
 
 
 # ---------------------------------------------------------- help-centre figures

@@ -14,6 +14,9 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from reviews.models import RUNNING_STATES
@@ -65,3 +68,52 @@ def task_overdue(task: Any) -> str:
     if task.state not in RUNNING_STATES:
         return ""
     return overdue_text(task.due_at)
+
+
+@register.simple_tag
+def task_stage(task: Any) -> str:
+    """``{% task_stage task %}``: "Second review" as a badge, else the stage's name
+    (a Python tag: the queue renders fifty rows a page)."""
+    if task.stage == "second":
+        return format_html(
+            '<span class="badge text-bg-info" data-badge="second">'
+            '<i class="bi bi-people" aria-hidden="true"></i> {}</span>',
+            _("Second review"),
+        )
+    return conditional_escape(task.get_stage_display())
+
+
+@register.simple_tag
+def task_badges(task: Any, remaining: dict[str, Any] | None) -> str:
+    """``{% task_badges task remaining %}``: overdue, breaching or at risk (from the
+    row's ``remaining``, ``reviews.queue.selectors.row_remaining``), and paused."""
+    level = (remaining or {}).get("level")
+    parts = []
+    late = task_overdue(task)
+    if late or level == "breach":
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-danger sla-overdue" data-badge="overdue">'
+                '<i class="bi bi-alarm" aria-hidden="true"></i> {}</span>',
+                capfirst(late) if late else _("Breaching the SLA"),
+            )
+        )
+    elif level == "warn":
+        parts.append(
+            format_html(
+                '<span class="badge text-bg-warning" data-badge="at-risk">'
+                '<i class="bi bi-hourglass-split" aria-hidden="true"></i> {}</span>',
+                _("At risk"),
+            )
+        )
+    if task.state == "waiting":
+        parts.append(
+            format_html(
+                ' <span class="badge text-bg-secondary" data-badge="paused" '
+                'title="{}"><i class="bi bi-pause-circle" aria-hidden="true"></i> '
+                "{}</span>",
+                _("The SLA clock is paused while the submitter answers."),
+                _("Paused"),
+            )
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (each part built by format_html)

@@ -73,8 +73,14 @@ def test_concurrent_writers_end_in_one_intact_chain():
     assert not errors, errors
     total = 1 + writers * each * 2
     left = len(audit_unsealed())
-    assert left < total - 1  # the after-commit passes linked entries as they went
-    assert audit_seal() == left  # the sealer links the rest
+    # The after-commit passes linked entries as they went (a pass that found the
+    # head busy left its entries to the next one): most are sealed already.
+    assert left <= total // 2, (left, total)
+    # A commit while nobody seals: its own pass links everything committed before.
+    record(last=True)
+    total += 1
+    assert audit_unsealed() == []
+    assert audit_seal() == 0
     assert list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True)) == (
         list(range(1, total + 1))
     )

@@ -54,6 +54,19 @@ def _open(data: bytes) -> Any:
         raise refuse("corrupt_pdf") from None
 
 
+def pdf_opens(data: bytes) -> bool:
+    """Whether ``data`` opens as a PDF with at least one page: not damaged, not
+    truncated, not protected by a password (answer attachments are checked so)."""
+    try:
+        pdf = _open(data)
+    except (ExtractionError, ValueError, OSError):
+        return False
+    try:
+        return len(pdf) > 0
+    finally:
+        pdf.close()
+
+
 def pdf_words(
     data: bytes, pages: int, deadline: Deadline | None = None
 ) -> list[list[TextBox]]:
