@@ -467,6 +467,10 @@ REVIEW_SWEEP_LIMIT = env_number("REVIEW_SWEEP_LIMIT", 500)
 REVIEW_MAX_OPEN_CLAIMS = env_number("REVIEW_MAX_OPEN_CLAIMS", 1)
 # The queue table and the supervisor board refresh themselves (htmx) this often.
 QUEUE_REFRESH_SECONDS = env_number("QUEUE_REFRESH_SECONDS", 15)
+# The review queue's recent throughput and handling time (every ETA reads them: the
+# invoice page, its live panel, My invoices, the forecast) are computed at most once
+# per this many seconds and shared through the cache; 0 computes them every time.
+QUEUE_STATS_CACHE_SECONDS = env_number("QUEUE_STATS_CACHE_SECONDS", 60)
 
 # --- Review workbench (issue 11, H4) ----------------------------------------------
 # Rendered document pages (PNG/SVG) and text layouts are cached in the default storage

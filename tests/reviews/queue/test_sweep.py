@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from invoiceportal.invoices.models import TimelineEvent
 from invoiceportal.invoices.status import InvoiceStatus, Priority
@@ -157,6 +158,11 @@ def test_submitter_summary_shows_position_due_time_and_pause(
     review_task_decide(user=reviewer, task_id=first.pk, decision="approve")
     summary = invoice_eta(second.invoice)
     assert summary["queue_position"] == 1
+    # The queue's throughput is shared for QUEUE_STATS_CACHE_SECONDS: the first
+    # decision counts once that interval has passed.
+    assert summary["eta"].basis == EtaBasis.SLA_DUE
+    time_machine.move_to(at(2, 10, 7), tick=False)
+    summary = invoice_eta(second.invoice)
     assert summary["eta"].basis == EtaBasis.THROUGHPUT
 
     review_task_claim_next(user=reviewer)
@@ -174,3 +180,24 @@ def test_submitter_summary_shows_position_due_time_and_pause(
     assert second.invoice.status == InvoiceStatus.IN_REVIEW
     assert invoice_eta(second.invoice)["queue_position"] == 1
     assert invoice_eta(first.invoice)["due_at"] is None  # decided
+
+
+def test_queue_figures_are_read_once_per_interval(
+    make_task, reviewer, time_machine, settings, django_assert_num_queries
+) -> None:
+    from reviews.queue.calendar import business_calendar
+    from reviews.queue.selectors import recent_throughput_and_handle
+
+    settings.QUEUE_STATS_CACHE_SECONDS = 60
+    first = make_task()
+    review_task_claim_next(user=reviewer)
+    review_task_decide(user=reviewer, task_id=first.pk, decision="approve")
+    time_machine.move_to(at(2, 11), tick=False)
+    cal = business_calendar()
+    figures = recent_throughput_and_handle(cal, timezone.now())
+    assert figures[0] > 0
+    with django_assert_num_queries(0):  # shared: no query within the interval
+        assert recent_throughput_and_handle(cal, timezone.now()) == figures
+    settings.QUEUE_STATS_CACHE_SECONDS = 0  # 0: computed every time
+    with django_assert_num_queries(2):
+        assert recent_throughput_and_handle(cal, timezone.now()) == figures
