@@ -111,7 +111,7 @@ def test_open_invoices_show_their_expected_decision(client, submitter):
     screening = make_invoice(submitter.organization, submitter)
     client.force_login(submitter)
     response = client.get(reverse("invoices:list"))
-    rows = dict(response.context["rows"])
+    rows = {invoice: eta for invoice, eta, _url in response.context["rows"]}
     assert rows[invoice] is not None and rows[invoice].due_at is not None
     assert rows[screening].due_at is None
     assert rows[screening].text == "自动检查：数分钟内"
@@ -280,3 +280,12 @@ def test_help_centre_times_use_the_portals_one_percentile(submitter):
     figures = typical_decision_times(now=now)
     assert figures["automatic"] == {"count": 6, "median": 3.5, "p90": 60.0}
     assert figures["reviewer"] is None
+
+
+def test_every_row_of_my_invoices_links_to_its_own_page(client, submitter):
+    invoices = [make_invoice(submitter.organization, submitter) for _ in range(3)]
+    client.force_login(submitter)
+    body = client.get(reverse("invoices:list")).content.decode()
+    for invoice in invoices:
+        href = f'href="{reverse("invoices:detail", args=[invoice.id])}"'
+        assert body.count(href) == 2  # the phone card and the table row
