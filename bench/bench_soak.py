@@ -903,12 +903,15 @@ def main() -> None:
     minute = 1
     while threads[0].is_alive():
         threads[0].join(timeout=1)
+        # Every second: a process's CPU is read from /proc while it lives, and
+        # django-q2 recycles a worker every 500 tasks (about a minute here), so a
+        # per-minute sample lost the recycled workers' CPU to "other processes".
+        sample_cpu()
         now = time.monotonic() - t0
         if now >= minute * 60:
             minute += 1
             snap = snapshot()
             stats.rss.append((now, snap))
-            sample_cpu()
             load = loadavg()
             stats.load.append((now, load))
             with stats.lock:
@@ -942,6 +945,7 @@ def main() -> None:
             last_left, last_progress = left, time.monotonic()
         elif time.monotonic() - last_progress > 60:
             break  # stuck: nothing screened for a minute
+        sample_cpu()
         time.sleep(1)
     drain = time.monotonic() - upload_end
     backlog_tasks = broker_backlog()
