@@ -316,6 +316,9 @@ Q_CLUSTER: dict = {
     "max_attempts": 5,
     # Outcomes live in our own tables (timeline, audit); failed tasks are still kept.
     "save_limit": env_number("Q_SAVE_LIMIT", -1),
+    # A worker process is replaced after this many tasks (django-q2's default, 500):
+    # the new one imports the libraries and loads the OCR models again.
+    "recycle": env_number("Q_RECYCLE", 500),
     "catch_up": False,
     "label": _("Background tasks"),
 }
