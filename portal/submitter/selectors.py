@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import ChainMap
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Count
@@ -298,29 +298,6 @@ class InvoicePage:
         "has_receipt",
         "version",
     )
-    # The parts that cost a query (or follow from one): in a template context they
-    # are read only where the template shows them (``context()``).
-    READ_WHEN_SHOWN = frozenset(
-        {
-            "lines",
-            "document",
-            "documents",
-            "events",
-            "checks",
-            "sla",
-            "eta",
-            "eta_message",
-            "question",
-            "reason",
-            "expedite",
-            "expedite_pending",
-            "feedback",
-            "resubmissions",
-            "original",
-            "can_expedite",
-            "can_resubmit",
-        }
-    )
 
     def __init__(self, invoice: Invoice, *, user: Any) -> None:
         self.invoice = invoice
@@ -328,17 +305,8 @@ class InvoicePage:
         self.status = InvoiceStatus(invoice.status)
 
     def context(self) -> dict[str, Any]:
-        """The page's template context. The parts that cost a query go in as
-        callables, which the template calls where it first shows them (Django calls
-        a callable variable): the live panel, refreshed on every status change,
-        shows no checks, lines or timeline, and reads none. Code reading the context
-        uses the plain flags (``can_respond``, ``version``, ...), not these."""
-        return {
-            name: partial(getattr, self, name)
-            if name in self.READ_WHEN_SHOWN
-            else getattr(self, name)
-            for name in self.PARTS
-        }
+        """The page's template context: every part (the page shows them all)."""
+        return {name: getattr(self, name) for name in self.PARTS}
 
     @cached_property
     def lines(self) -> list[InvoiceLine]:

@@ -74,13 +74,14 @@ def task_overdue(task: Any) -> str:
 def task_stage(task: Any) -> str:
     """``{% task_stage task %}``: "Second review" as a badge, else the stage's name
     (a Python tag: the queue renders fifty rows a page)."""
+    label = task.get_stage_display()
     if task.stage == "second":
         return format_html(
             '<span class="badge text-bg-info" data-badge="second">'
             '<i class="bi bi-people" aria-hidden="true"></i> {}</span>',
-            _("Second review"),
+            label,
         )
-    return conditional_escape(task.get_stage_display())
+    return conditional_escape(label)
 
 
 @register.simple_tag
