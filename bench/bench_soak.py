@@ -69,6 +69,20 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def machine_speed() -> float:
+    """CPU milliseconds of a fixed pure-Python workload (the best of five): the same
+    code costs more CPU on a slower or busier machine, so soaks on different machines
+    are compared through this figure (a per-invoice cost divided by it)."""
+    best = float("inf")
+    for _ in range(5):
+        t = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i % 7
+        best = min(best, time.process_time() - t)
+    return best * 1000
+
+
 def log(msg: str) -> None:
     print(f"[{dt.datetime.now(dt.UTC):%H:%M:%S}] {msg}", flush=True)
 
@@ -813,7 +827,9 @@ def main() -> None:
             pids |= {proc.pid, *children(proc.pid)}
         return pids | set(pg_backends())
 
-    # ---- baseline on the idle system: single uploads, queue page
+    # ---- baseline on the idle system: the machine's speed, single uploads, queue page
+    speed = machine_speed()
+    log(f"machine speed: {speed:.0f} ms of CPU for the fixed Python workload")
     stats_base = Stats()
     session = requests.Session()
     session.headers["Authorization"] = f"Token {submit_token}"
@@ -1119,6 +1135,11 @@ def main() -> None:
             f"{cpu_used['web'] / len(ok) * 1000:.0f} ms, postgres "
             f"{cpu_used['postgres'] / len(ok) * 1000:.0f} ms; {per_inv * 1000:.0f} ms"
             f" in all = {per_inv * args.rate:.2f} cores needed at {args.rate:g}/s"
+        )
+        print(
+            f"    machine speed (before the soak): {speed:.0f} ms for the fixed Python"
+            f" workload; per invoice / speed = {per_inv * 1000 / speed:.2f}"
+            " (compare runs on different machines by this)"
         )
     print("load average (1/5/15 min) per minute: ")
     print("    " + " | ".join(f"{t / 60:.0f}m {la.split()[0]}" for t, la in stats.load))

@@ -316,9 +316,11 @@ Q_CLUSTER: dict = {
     "max_attempts": 5,
     # Outcomes live in our own tables (timeline, audit); failed tasks are still kept.
     "save_limit": env_number("Q_SAVE_LIMIT", -1),
-    # A worker process is replaced after this many tasks (django-q2's default, 500):
-    # the new one imports the libraries and loads the OCR models again.
-    "recycle": env_number("Q_RECYCLE", 500),
+    # A worker process is replaced after this many tasks: the new one imports the
+    # libraries and loads the OCR models again (about 2 s of CPU). django-q2's 500
+    # meant a reload every 40 s per worker at 12/s; measured flat worker memory
+    # without any recycling over 30 minutes (docs/scaling.md section 3).
+    "recycle": env_number("Q_RECYCLE", 10_000),
     "catch_up": False,
     "label": _("Background tasks"),
 }
