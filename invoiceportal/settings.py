@@ -244,6 +244,10 @@ EXTRACTION_MEMORY_MB = env_number("EXTRACTION_MEMORY_MB", 1536)
 # onnxruntime threads per OCR call in a worker: one per worker process fills the cores
 # (more spin-wait against the other workers; bench/bench_invoice_cost.py, photos).
 OCR_THREADS = env_number("OCR_THREADS", 1)
+# How much each django-q2 worker process lowers its CPU priority as it starts (nice;
+# 0 leaves it): on a machine shared with the web processes, pages and uploads get a
+# core first and screening takes what they leave (bench/bench_soak.py).
+Q_WORKER_NICE = env_number("Q_WORKER_NICE", 10)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -12,7 +12,9 @@ class CommonConfig(AppConfig):
         from .forking import register_fork_safety
         from .heartbeat import ensure_schedules
         from .observability import connect_task_signals
+        from .worker_priority import connect_worker_priority
 
         register_fork_safety()  # a forked worker never uses its parent's connections
         connect_task_signals()
+        connect_worker_priority()  # screening yields the CPU to requests
         post_migrate.connect(ensure_schedules, sender=self)
