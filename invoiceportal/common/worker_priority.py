@@ -19,10 +19,14 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
-def lower_worker_priority(**_: Any) -> int:
-    """Lower this process's priority by ``Q_WORKER_NICE``; its niceness after."""
+def lower_worker_priority(*, proc_name: str = "", **_: Any) -> int:
+    """Lower this process's priority by ``Q_WORKER_NICE``; its niceness after.
+
+    Only in a worker process of a cluster: django-q2 also runs a task in the calling
+    process when tasks are synchronous (``sync``, the tests), and sends the same
+    signal from there; a web process or a command must not lower itself."""
     step = int(settings.Q_WORKER_NICE)
-    if step <= 0:
+    if step <= 0 or proc_name == "MainProcess":
         return os.nice(0)
     try:
         return os.nice(step)

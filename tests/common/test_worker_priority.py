@@ -51,8 +51,26 @@ def in_child(check) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
+@pytest.fixture
+def room_to_lower(settings):
+    """The test process at a niceness from which a worker can still go lower (the
+    cap is 19: a test run started niced would leave no room); restored after."""
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    if before + settings.Q_WORKER_NICE <= 19:
+        yield
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, 0)
+    except PermissionError:
+        pytest.skip(f"started at niceness {before}, and not allowed to raise it")
+    try:
+        yield
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, before)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_real_clusters_worker_process_runs_at_lower_priority(settings):
+def test_a_real_clusters_worker_process_runs_at_lower_priority(settings, room_to_lower):
     with running_worker(workers=1) as cluster:
         base = niceness(cluster.pid)
 
@@ -103,3 +121,21 @@ def test_a_worker_lowers_its_priority_by_the_setting(settings):
         return os.nice(0) == min(before + 5, 19)
 
     assert in_child(lowered) == 0
+
+
+def test_a_task_run_synchronously_leaves_the_calling_process_alone(settings):
+    """django-q2 runs a synchronous task (``sync``, the tests) through its worker
+    function in the calling process, which sends post_spawn from there with that
+    process's name: found when the suite's own process ended at niceness 19."""
+    from multiprocessing import current_process
+
+    from django_q.signals import post_spawn
+
+    settings.Q_WORKER_NICE = 5
+    before = os.nice(0)
+
+    def unchanged() -> bool:
+        post_spawn.send(sender="django_q", proc_name=current_process().name)
+        return os.nice(0) == before
+
+    assert in_child(unchanged) == 0
