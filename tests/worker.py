@@ -58,3 +58,17 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.1)
     return condition()
+
+
+def in_child(check: Callable[[], bool]) -> int:
+    """Run ``check`` in a forked child (what it changes stays there); its exit code
+    (0: passed, 2: returned false, 1: raised)."""
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 1
+        try:
+            code = 0 if check() else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)

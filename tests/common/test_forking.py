@@ -4,10 +4,10 @@ parent's pooled socket and both failed (bench/bench_soak.py, after 500 tasks).""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.db import connection
+
+from tests.worker import in_child
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -22,19 +22,6 @@ def backend_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return cursor.fetchone()[0]
-
-
-def in_child(check) -> int:
-    """Run ``check`` in a forked child; its exit code (0: passed)."""
-    pid = os.fork()
-    if pid == 0:  # the child: never return into pytest
-        code = 1
-        try:
-            code = 0 if check() else 2
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
 
 
 def test_a_forked_child_opens_its_own_connection():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker import running_worker, wait_for
+from tests.worker import in_child, running_worker, wait_for
 
 
 def niceness(pid: int) -> int:
@@ -35,20 +35,6 @@ def descendants(pid: int) -> list[int]:
             found.append(child)
             todo.append(child)
     return found
-
-
-def in_child(check) -> int:
-    """Run ``check`` in a forked child (a changed priority must not stay with the
-    test process); its exit code (0: passed)."""
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            code = 0 if check() else 2
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
 
 
 @pytest.fixture
