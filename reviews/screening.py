@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from invoiceportal.common.task_queue import queue_task
 from invoiceportal.invoices.intake import PENDING, invoice_extract_pending
 from invoiceportal.invoices.lifecycle import invoice_transition
 from invoiceportal.invoices.models import Document, Invoice
@@ -239,9 +240,7 @@ def _screen_locked(invoice_id: uuid.UUID | str) -> str | None:
 
 def screening_enqueue(*, invoice_id: uuid.UUID | str) -> str:
     """Queue the screening task; call it from ``transaction.on_commit``."""
-    from django_q.tasks import async_task
-
-    return async_task(SCREEN_TASK, str(invoice_id), group="screening")
+    return queue_task(SCREEN_TASK, str(invoice_id), group="screening")
 
 
 def stuck_minutes() -> int:

@@ -43,6 +43,7 @@ from accounts.roles import Perm, Role, user_can
 from invoiceportal.audit.services import audit_record
 from invoiceportal.common.compiled import CompiledQuery
 from invoiceportal.common.errors import ApplicationError, NotFoundError
+from invoiceportal.common.task_queue import queue_task
 from invoiceportal.invoices.hooks import InvoiceChange
 from invoiceportal.invoices.models import Invoice
 from invoiceportal.invoices.status import InvoiceStatus
@@ -467,10 +468,8 @@ def _claimable(now: dt.datetime) -> Q:
 
 
 def enqueue_deliveries(delivery_ids: Iterable[int]) -> None:
-    from django_q.tasks import async_task
-
     for pk in delivery_ids:
-        async_task(DELIVER_TASK, pk, group="webhooks")
+        queue_task(DELIVER_TASK, pk, group="webhooks")
 
 
 def retry_delay(failures: int) -> dt.timedelta:

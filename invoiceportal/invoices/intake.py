@@ -29,6 +29,7 @@ from accounts.roles import Perm, user_can
 from invoiceportal.audit.services import audit_record
 from invoiceportal.common import identifiers
 from invoiceportal.common.errors import ApplicationError, PermissionDeniedError
+from invoiceportal.common.task_queue import queue_task
 
 from .extraction.bounds import memory_bounded
 from .extraction.dispatch import check_declared_type, extract, iter_batch_archive
@@ -648,10 +649,8 @@ def enqueue_processing(invoice_id: str) -> bool:
     down must not turn a stored submission into an error: the failure is logged and
     noted on the timeline (for staff), and ``requeue_unqueued`` queues it again
     within a minute or two (the screening sweep catches anything else)."""
-    from django_q.tasks import async_task
-
     try:
-        async_task(SCREENING_TASK, invoice_id, task_name=f"screen-{invoice_id}")
+        queue_task(SCREENING_TASK, invoice_id, task_name=f"screen-{invoice_id}")
     except Exception:
         logger.exception("Could not queue screening of %s", invoice_id)
         _note_queueing(invoice_id, NOT_QUEUED)

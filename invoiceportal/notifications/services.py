@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from invoiceportal.audit.services import audit_record
+from invoiceportal.common.task_queue import queue_task
 
 from .messages import absolute_url, render
 from .models import (
@@ -182,10 +183,8 @@ def notify(
 
 
 def enqueue_delivery(notification_ids: Iterable[int]) -> None:
-    from django_q.tasks import async_task
-
     for pk in notification_ids:
-        async_task(DELIVER_TASK, pk, group="notifications")
+        queue_task(DELIVER_TASK, pk, group="notifications")
 
 
 def notifications_catch_up(*, now: dt.datetime | None = None) -> int:
