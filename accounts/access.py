@@ -70,14 +70,19 @@ def user_permissions_prime(request: HttpRequest) -> None:
     """Give ``request.user`` its permission set from the shared cache (read from the
     permission tables on a miss). Kept on our own ``User.primed_permissions`` for the
     rest of the request; Django's private backend caches are left alone."""
-    user = request.user
+    session_hash = request.session.get(HASH_SESSION_KEY, "")[:16]
+    user_permissions_prime_for(request.user, credential=f"s{session_hash}")
+
+
+def user_permissions_prime_for(user: Any, *, credential: str) -> None:
+    """``user_permissions_prime`` for a user signed in by ``credential`` (a session's
+    hash, an API token's key prefix): each credential has its own entry."""
     if not user.is_authenticated or user.primed_permissions is not None:
         return
     generation = cache.get(_generation_key(user.pk), "0")
-    session_hash = request.session.get(HASH_SESSION_KEY, "")[:16]
     key = (
         f"perms:{user.pk}:{user.role}:{int(user.is_superuser)}:{int(user.is_active)}:"
-        f"{generation}:{session_hash}"
+        f"{generation}:{credential}"
     )
     perms = cache.get(key)
     if perms is None:

@@ -9,6 +9,8 @@ from django.utils import translation
 from knox import auth as knox_auth
 from rest_framework import authentication
 
+from accounts.access import user_permissions_prime_for
+
 
 def _activate_language(request: Any, result: Any) -> Any:
     if result is not None and not request.META.get("HTTP_ACCEPT_LANGUAGE"):
@@ -25,7 +27,13 @@ class TokenAuthentication(knox_auth.TokenAuthentication):
     keyword = "Token"  # the header prefix (knox's AUTH_HEADER_PREFIX), for the schema
 
     def authenticate(self, request: Any) -> Any:
-        return _activate_language(request, super().authenticate(request))
+        result = super().authenticate(request)
+        if result is not None:
+            # The permission tables are read once a minute per token, not on every
+            # call (an upload's permission check was two queries); a role change
+            # applies at the next call (accounts.access).
+            user_permissions_prime_for(result[0], credential=f"t{result[1].token_key}")
+        return _activate_language(request, result)
 
 
 class SessionAuthentication(authentication.SessionAuthentication):

@@ -79,3 +79,42 @@ def test_a_primed_superuser_has_every_permission(submitter):
     request = _request_for(submitter)
     user_permissions_prime(request)
     assert all(user_can(request.user, perm) for perm in Perm)
+
+
+def _token_client(user: User):
+    from rest_framework.test import APIClient
+
+    from accounts.tokens import api_token_issue
+
+    client = APIClient()
+    token = api_token_issue(user=user, address="127.0.0.1").key
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+@pytest.mark.django_db
+def test_api_token_calls_read_the_permission_tables_once_a_minute(submitter):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _token_client(submitter)
+    assert client.get("/api/v1/invoices/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/invoices/").status_code == 200
+    permission_reads = [q["sql"] for q in queries if "auth_permission" in q["sql"]]
+    assert permission_reads == []
+
+
+@pytest.mark.django_db
+def test_a_role_change_applies_to_the_next_api_token_call(
+    submitter, admin_user, django_capture_on_commit_callbacks
+):
+    from accounts.services import user_update
+
+    client = _token_client(submitter)
+    # an empty manual entry: refused as incomplete while the user may submit
+    assert client.post("/api/v1/invoices/", {}, format="json").status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        user_update(actor=admin_user, user=submitter, role=Role.REVIEWER)
+    response = client.post("/api/v1/invoices/", {}, format="json")
+    assert response.status_code == 403
