@@ -33,6 +33,16 @@ def _clear_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_task_broker():
+    """Each test queues tasks through a broker made from its own settings."""
+    from invoiceportal.common.task_queue import forget_broker
+
+    forget_broker()
+    yield
+    forget_broker()
+
+
+@pytest.fixture(autouse=True)
 def reference_data(request: pytest.FixtureRequest) -> None:
     """The rows migrations seed (SLA policies, calendar, reasons, rules...): a
     transactional test flushes them, so the next database test puts them back here

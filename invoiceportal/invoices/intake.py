@@ -80,6 +80,17 @@ class SubmitResult:
     # "created", "same_key" (idempotency key seen before), "same_file" (these bytes
     # were submitted before), "duplicate" (the same invoice is already live)
     outcome: str
+    # When created: the rows this submission wrote, so that the answer is built
+    # without reading them back
+    written: WrittenRows | None = None
+
+
+@dataclass(frozen=True)
+class WrittenRows:
+    """The lines and documents a new submission wrote (as written)."""
+
+    lines: list[InvoiceLine]
+    documents: list[Document]
 
 
 MAX_IDEMPOTENCY_KEY = 128
@@ -500,9 +511,9 @@ def record_identity_collision(invoice: Invoice, *, actor: Any = None) -> list[st
     return references
 
 
-def store_lines(invoice: Invoice, extracted: ExtractedInvoice) -> None:
-    """Write the extracted lines of ``invoice`` (which has none yet)."""
-    InvoiceLine.objects.bulk_create(
+def store_lines(invoice: Invoice, extracted: ExtractedInvoice) -> list[InvoiceLine]:
+    """Write the extracted lines of ``invoice`` (which has none yet); returns them."""
+    return InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=invoice,
             position=i,
@@ -538,7 +549,7 @@ class _Submission:
     fingerprint: str
 
 
-def _store(sub: _Submission) -> Invoice:
+def _store(sub: _Submission) -> tuple[Invoice, WrittenRows]:
     invoice_id = uuid.uuid4()
     reference = _next_reference()
     # The file first, through the storage API (a local disk or an object store),
@@ -583,8 +594,9 @@ def _store_rows(
     invoice_id: uuid.UUID,
     reference: str,
     stored_name: str | None,
-) -> Invoice:
+) -> tuple[Invoice, WrittenRows]:
     user, extracted, fmt, changes = sub.user, sub.extracted, sub.fmt, sub.changes
+    documents: list[Document] = []
     with transaction.atomic(durable=True):
         invoice = Invoice.objects.create(
             id=invoice_id,
@@ -597,7 +609,7 @@ def _store_rows(
             resubmission_of=sub.resubmission_of,
             **invoice_fields_from(extracted),
         )
-        store_lines(invoice, extracted)
+        lines = store_lines(invoice, extracted)
         if sub.data is not None:
             document = Document(
                 invoice=invoice,
@@ -611,6 +623,7 @@ def _store_rows(
             )
             document.file.name = stored_name
             document.save()
+            documents.append(document)
         TimelineEvent.objects.create(
             invoice=invoice,
             status=InvoiceStatus.RECEIVED,
@@ -637,7 +650,7 @@ def _store_rows(
         record_identity_collision(invoice, actor=user)
         invoice_id = str(invoice.id)
         transaction.on_commit(lambda: enqueue_processing(invoice_id))
-    return invoice
+    return invoice, WrittenRows(lines=lines, documents=documents)
 
 
 NOT_QUEUED = "screening_not_queued"
@@ -743,7 +756,7 @@ def _submit_extracted(
     if refuse_live and identity and (live := _live_with(identity, org_id)):
         return _duplicate(live)
     try:
-        invoice = _store(
+        invoice, written = _store(
             _Submission(
                 user=user,
                 extracted=extracted,
@@ -769,7 +782,7 @@ def _submit_extracted(
         if identity and (live := _live_with(identity, org_id)):
             return _duplicate(live)
         raise
-    return SubmitResult(invoice, True, "created")
+    return SubmitResult(invoice, True, "created", written)
 
 
 def invoice_submit_file(

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from invoiceportal.common.language import is_english
 from invoiceportal.invoices.actions import ACTION_MESSAGES
+from invoiceportal.invoices.attachments import answer_attachments
 from invoiceportal.invoices.expedite import (
     expedite_is_pending,
     expedite_latest,
@@ -28,6 +29,7 @@ from invoiceportal.invoices.expedite import (
 )
 from invoiceportal.invoices.lifecycle import TIMELINE_MESSAGES, timeline_message
 from invoiceportal.invoices.models import (
+    AnswerAttachment,
     Document,
     ExpediteRequest,
     Feedback,
@@ -341,6 +343,10 @@ class InvoicePage:
         return self.sla.get("eta_message", "")
 
     @cached_property
+    def answer_attachments(self) -> list[AnswerAttachment]:
+        return answer_attachments(self.invoice)
+
+    @cached_property
     def question(self) -> TimelineEvent | None:
         return pending_question(self.invoice)
 
@@ -427,6 +433,24 @@ class InvoicePage:
 def invoice_page(invoice: Invoice, *, user: Any) -> InvoicePage:
     """The invoice page's read model (its parts read on first use)."""
     return InvoicePage(invoice, user=user)
+
+
+def invoice_page_just_stored(
+    invoice: Invoice,
+    *,
+    user: Any,
+    lines: list[InvoiceLine],
+    documents: list[Document],
+) -> InvoicePage:
+    """The read model of an invoice this request has just stored: its lines and
+    documents are the rows it wrote, and it has no screening round and no answered
+    question yet, so none of them is read back (an upload's answer)."""
+    page = InvoicePage(invoice, user=user)
+    page.lines = list(lines)
+    page.documents = list(documents)
+    page.checks = []
+    page.answer_attachments = []
+    return page
 
 
 # ---------------------------------------------------------- help-centre figures

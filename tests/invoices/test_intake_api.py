@@ -73,6 +73,40 @@ def test_xml_upload_creates_a_received_invoice_with_every_field(submitter):
     assert document.field_readings["number"]["confidence"] == 1.0
 
 
+def test_an_uploads_answer_is_the_invoice_detail_without_reading_it_back(submitter):
+    """The 201 body shows the invoice as its detail does, built from the rows the
+    upload wrote: its lines, document, checks and answers are not read back."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as(submitter)
+    truth = digital_invoice(5, submitter.organization)
+    with CaptureQueriesContext(connection) as queries:
+        response = upload(client, make_xml(truth))
+    assert response.status_code == 201, response.json()
+    read_back = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT")
+        and any(
+            f'FROM "{table}"' in q["sql"]
+            for table in (
+                "invoices_invoiceline",
+                "reviews_checkresult",
+                "invoices_answerattachment",
+            )
+        )
+    ]
+    assert read_back == []
+    body = response.json()
+    detail = client.get(f"{URL}{body['id']}/").json()
+    assert body.pop("outcome") == "created"
+    assert body == detail
+    assert [line["name"] for line in body["lines"]] == [
+        line.name for line in truth.lines
+    ]
+
+
 def test_ofd_upload_reads_the_same_invoice(submitter):
     truth = digital_invoice(2, submitter.organization)
     response = upload(

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.urls import get_resolver
 
+from invoiceportal.common.task_queue import forget_broker
 from invoiceportal.invoices.intake import (
     NOT_QUEUED,
     REQUEUED,
@@ -196,8 +197,9 @@ def test_an_upload_is_201_when_the_broker_is_down_and_is_queued_later(
 
     monkeypatch.setattr(Conf, "SYNC", False)  # the test settings run tasks inline
     data = make_xml(digital_invoice(45, submitter.organization))
+    forget_broker()  # the process's broker is made again, from the one down
     with monkeypatch.context() as down:
-        down.setattr("django_q.tasks.get_broker", lambda *a, **k: DownBroker())
+        down.setattr("django_q.brokers.get_broker", lambda *a, **k: DownBroker())
 
         response = upload(api_as(submitter), data)
 
@@ -210,6 +212,7 @@ def test_an_upload_is_201_when_the_broker_is_down_and_is_queued_later(
         assert requeue_unqueued() == []  # still down: nothing marked as queued
 
     # the broker is back (the ORM broker of the test settings)
+    forget_broker()
     assert requeue_unqueued() == [str(invoice.pk)]
     assert TimelineEvent.objects.filter(invoice=invoice, code=REQUEUED).exists()
     assert list(invoices_not_queued()) == []
