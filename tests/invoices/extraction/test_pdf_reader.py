@@ -242,3 +242,117 @@ def test_a_junk_text_layer_without_a_qr_is_read_not_refused():
 
     assert (got.kind, got.number, got.code) == (truth.kind, truth.number, truth.code)
     assert got.total_amount == truth.total_amount
+
+
+# --- the text layer: pdfium's characters, pdfplumber's words ------------------------
+
+
+def _pdfplumber_words(data: bytes, pages: int):
+    from invoiceportal.invoices.extraction.pdf_reader import _pdfminer_words
+
+    return _pdfminer_words(data, pages)
+
+
+def _same_words(got, expected) -> None:
+    assert [[b.text for b in page] for page in got] == [
+        [b.text for b in page] for page in expected
+    ]
+    for page_got, page_expected in zip(got, expected, strict=True):
+        for a, b in zip(page_got, page_expected, strict=True):
+            assert (a.x0, a.y0, a.x1, a.y1) == pytest.approx(
+                (b.x0, b.y0, b.x1, b.y1), abs=0.05
+            ), a.text
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_words_are_the_ones_pdfplumber_forms(seed):
+    """The layout reader was tuned on real files through pdfplumber's words; pdfium
+    reads the text layer (a fifth of the time) and must form the same words with the
+    same boxes, over every style of the generator, on two pages too."""
+    from invoiceportal.invoices.extraction.pdf_reader import pdf_words
+
+    data = make_pdf(
+        _truth(300 + seed),
+        layout_variant=seed % 3,
+        pages=1 + seed % 2,
+        style=Style.for_variant(seed),
+    )
+    pages = 1 + seed % 2
+    _same_words(pdf_words(data, pages), _pdfplumber_words(data, pages))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "legacy_seller_bottom",
+        "multipage_3",
+        "general_machine",
+        "rail_ticket_xbrl",
+        "air_itinerary",
+        "ride_hailing_discount",
+    ],
+)
+def test_words_of_the_real_file_variants_are_the_ones_pdfplumber_forms(name):
+    from invoiceportal.invoices.extraction.pdf_reader import pdf_words
+    from tests.docgen import variants_pdf
+
+    data = variants_pdf.PDF_VARIANTS[name](3)[0]
+    _same_words(pdf_words(data, 3), _pdfplumber_words(data, 3))
+
+
+def test_a_rotated_page_is_read_by_pdfplumber_and_still_gives_the_invoice():
+    import pypdfium2 as pdfium
+
+    from invoiceportal.invoices.extraction.pdf_reader import pdf_words
+
+    truth = _truth(321)
+    doc = pdfium.PdfDocument(make_pdf(truth))
+    doc[0].set_rotation(90)
+    out = io.BytesIO()
+    doc.save(out)
+    doc.close()
+    rotated = out.getvalue()
+
+    _same_words(pdf_words(rotated, 1), _pdfplumber_words(rotated, 1))
+    assert read_pdf(rotated).number == truth.number
+
+
+def _page_with_qr(payload: str, *, y_from_top: float) -> bytes:
+    """An A5-landscape page with only a QR, ``y_from_top`` (0-1) down the page."""
+    from reportlab.lib.units import mm
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    from tests.docgen.pdf_doc import _qr_image
+
+    out = io.BytesIO()
+    width, height = 210 * mm, 140 * mm
+    c = canvas.Canvas(out, pagesize=(width, height))
+    size = 20 * mm
+    c.drawImage(
+        ImageReader(_qr_image(payload)),
+        12 * mm,
+        height - y_from_top * height - size,
+        size,
+        size,
+    )
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("y_from_top", [0.03, 0.45, 0.8])
+def test_the_qr_is_found_wherever_the_page_prints_it(y_from_top):
+    """The top band is searched first (where invoices print it), the whole page
+    after."""
+    from invoiceportal.invoices.extraction.image_reader import deadline_for
+    from invoiceportal.invoices.extraction.pdf_reader import _open, _qr_from_pdf
+
+    payload = "01,32,,24952000000031722382,1800.00,20240315,,D2D1"
+    doc = _open(_page_with_qr(payload, y_from_top=y_from_top))
+    try:
+        found = _qr_from_pdf(doc, 1, deadline_for(None))
+    finally:
+        doc.close()
+    assert found is not None
+    assert found.payload.raw == payload
