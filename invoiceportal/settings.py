@@ -248,6 +248,9 @@ OCR_THREADS = env_number("OCR_THREADS", 1)
 # 0 leaves it): on a machine shared with the web processes, pages and uploads get a
 # core first and screening takes what they leave (bench/bench_soak.py).
 Q_WORKER_NICE = env_number("Q_WORKER_NICE", 10)
+# Each worker process loads the QR decoder and the OCR models as it starts, not while
+# reading its first photo (issue 15: that first photo cost every page a slow minute).
+Q_PRELOAD_READERS = bool(env_number("Q_PRELOAD_READERS", 1))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

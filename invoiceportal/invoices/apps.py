@@ -9,5 +9,7 @@ class InvoicesConfig(AppConfig):
 
     def ready(self) -> None:
         from .notify import register_notification_sources
+        from .worker_start import connect_worker_start
 
         register_notification_sources()
+        connect_worker_start()

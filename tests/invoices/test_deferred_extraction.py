@@ -147,3 +147,27 @@ def test_a_photo_over_the_memory_bound_ends_rejected_with_the_reason(
     invoice = Invoice.objects.get()
     assert invoice.status == "rejected"
     assert "20 MB" in invoice.decision_reason
+
+
+def test_a_worker_process_loads_the_readers_as_it_starts(settings):
+    from invoiceportal.invoices.extraction.image_reader import _engine
+    from invoiceportal.invoices.worker_start import load_readers_at_spawn
+
+    settings.Q_PRELOAD_READERS = True
+    _engine.cache_clear()
+    # a synchronous task runs in the calling process: it loads nothing there
+    assert load_readers_at_spawn(proc_name="MainProcess") is False
+    assert _engine.cache_info().currsize == 0
+    # django-q2 names its worker processes Process-N
+    assert load_readers_at_spawn(proc_name="Process-1:2") is True
+    assert _engine.cache_info().currsize == 1
+
+
+def test_the_readers_load_at_the_first_photo_when_told_so(settings):
+    from invoiceportal.invoices.extraction.image_reader import _engine
+    from invoiceportal.invoices.worker_start import load_readers_at_spawn
+
+    settings.Q_PRELOAD_READERS = False
+    _engine.cache_clear()
+    assert load_readers_at_spawn(proc_name="Process-1:2") is False
+    assert _engine.cache_info().currsize == 0
