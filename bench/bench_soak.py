@@ -60,6 +60,9 @@ UNREGISTERED_SHARE = 0.04  # the registry does not know them: a reviewer looks
 REVIEWERS = 8
 TICKS = os.sysconf("SC_CLK_TCK")
 AUTO_CODES = ("auto_approved", "auto_rejected")
+# The machine-speed figure of the machine docs/scaling.md's 12/s figures came from
+# (2026-12-02, first runs): other machines' costs are scaled to it for comparison.
+REFERENCE_SPEED_MS = 80.0
 
 
 def pct(values: list[float], p: float) -> float:
@@ -1167,6 +1170,14 @@ def main() -> None:
             f"    machine speed (before the soak): {speed:.0f} ms for the fixed Python"
             f" workload; per invoice / speed = {per_inv * 1000 / speed:.2f}"
             " (compare runs on different machines by this)"
+        )
+        cores = os.cpu_count() or 1
+        print(
+            f"    at this cost the machine's {cores} cores sustain at most "
+            f"{cores / per_inv:.1f} invoices/s (nothing else running); one million a "
+            f"day (12/s) needs {per_inv * 12:.2f} cores of this machine's speed, "
+            f"{per_inv * 12 * REFERENCE_SPEED_MS / speed:.2f} of a machine whose speed"
+            f" figure is {REFERENCE_SPEED_MS:g} ms"
         )
     print("load average (1/5/15 min) per minute: ")
     print("    " + " | ".join(f"{t / 60:.0f}m {la.split()[0]}" for t, la in stats.load))
