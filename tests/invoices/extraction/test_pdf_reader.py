@@ -356,3 +356,29 @@ def test_the_qr_is_found_wherever_the_page_prints_it(y_from_top):
         doc.close()
     assert found is not None
     assert found.payload.raw == payload
+
+
+def test_a_font_without_a_unicode_map_is_read_by_pdfplumber_as_before():
+    """pdfium reports the characters of a font whose ToUnicode map is gone; the
+    words then come from pdfplumber, as they did before pdfium read the text."""
+    from invoiceportal.invoices.extraction.pdf_reader import pdf_words
+
+    writer = pypdf.PdfWriter(
+        clone_from=pypdf.PdfReader(io.BytesIO(make_pdf(_truth(322))))
+    )
+    removed = 0
+    for page in writer.pages:
+        fonts = page["/Resources"]["/Font"]
+        for name in fonts:
+            font = fonts[name].get_object()
+            if "/ToUnicode" in font:
+                del font["/ToUnicode"]
+                removed += 1
+    out = io.BytesIO()
+    writer.write(out)
+    data = out.getvalue()
+
+    assert removed
+    words = pdf_words(data, 1)
+    assert any("(cid:" in box.text for box in words[0])  # pdfminer's spelling
+    _same_words(words, _pdfplumber_words(data, 1))
