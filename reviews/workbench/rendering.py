@@ -35,8 +35,10 @@ from invoiceportal.invoices.extraction.layout import TextBox
 from invoiceportal.invoices.extraction.pdf_reader import (
     MAX_SCANNED_PAGES,
     MIN_TEXT_CHARS,
+    PDFIUM_LOCK,
     SCAN_DPI,
     pdf_words,
+    render_copy,
 )
 
 from .ofd import page_svg, read_ofd_pages
@@ -155,18 +157,25 @@ def _pdf_open(data: bytes) -> Any:
     import pypdfium2 as pdfium
 
     try:
-        return pdfium.PdfDocument(data)
+        with PDFIUM_LOCK:
+            return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         raise RenderError(str(exc)) from None
+
+
+def _pdf_close(doc: Any) -> None:
+    with PDFIUM_LOCK:
+        doc.close()
 
 
 def _pdf_layout(data: bytes) -> Layout:
     doc = _pdf_open(data)
     try:
-        count = min(len(doc), settings.WORKBENCH_MAX_PAGES)
-        sizes = tuple(tuple(doc[i].get_size()) for i in range(count))
+        with PDFIUM_LOCK:
+            count = min(len(doc), settings.WORKBENCH_MAX_PAGES)
+            sizes = tuple(_page_size(doc, i) for i in range(count))
     finally:
-        doc.close()
+        _pdf_close(doc)
     try:
         boxes = [tuple(page) for page in pdf_words(data, count)]
     except ExtractionError:  # a file pdfminer cannot read: no boxes then
@@ -197,7 +206,7 @@ def _pdf_ocr_boxes(
     except Exception:  # OCR is a help, never a reason to fail the page
         logger.info("ocr boxes unavailable", exc_info=True)
     finally:
-        doc.close()
+        _pdf_close(doc)
     return out
 
 
@@ -273,16 +282,26 @@ def document_pages(document: Any) -> tuple[tuple[tuple[float, float], ...], str]
 # ------------------------------------------------------------------ pages
 
 
+def _page_size(doc: Any, index: int) -> tuple[float, float]:
+    with PDFIUM_LOCK:
+        page = doc[index]
+        try:
+            return tuple(page.get_size())  # type: ignore[return-value]
+        finally:
+            page.close()
+
+
 def _pdf_bitmap(doc: Any, index: int, scale: float) -> Any:
-    page = doc[index]
-    try:
-        width, height = page.get_size()
-        bound = math.sqrt(
-            settings.WORKBENCH_MAX_RENDER_PIXELS / max(width * height * 1.0, 1.0)
-        )
-        return page.render(scale=min(scale, bound)).to_pil().convert("RGB")
-    finally:
-        page.close()
+    with PDFIUM_LOCK:
+        page = doc[index]
+        try:
+            width, height = page.get_size()
+            bound = math.sqrt(
+                settings.WORKBENCH_MAX_RENDER_PIXELS / max(width * height * 1.0, 1.0)
+            )
+            return render_copy(page, scale=min(scale, bound))
+        finally:
+            page.close()
 
 
 def _png(img: Any) -> bytes:
@@ -306,11 +325,13 @@ def render_page(kind: str, data: bytes, page: int, scale: float) -> tuple[bytes,
     if kind == "pdf":
         doc = _pdf_open(data)
         try:
-            if not 1 <= page <= min(len(doc), settings.WORKBENCH_MAX_PAGES):
+            with PDFIUM_LOCK:
+                count = len(doc)
+            if not 1 <= page <= min(count, settings.WORKBENCH_MAX_PAGES):
                 raise RenderError("no such page")
             return _png(_pdf_bitmap(doc, page - 1, scale)), "png"
         finally:
-            doc.close()
+            _pdf_close(doc)
     if kind == "image":
         if page != 1:
             raise RenderError("no such page")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from typing import Any
 
 from .errors import ExtractionError, refuse
@@ -37,6 +38,13 @@ SCAN_DPI = 200
 MAX_SCANNED_PAGES = 3  # OCR costs about a second a page
 MIN_TEXT_CHARS = 20  # fewer characters than this on every page: a scan
 
+# PDFium may not be called from two threads at once, not even on different documents
+# (pypdfium2's documentation: it "would crash or corrupt the process"), and the web
+# processes serve uploads and the review workbench on threads. Every call into pdfium
+# (here and in the workbench's rendering) holds this lock; the OCR of a rendered page
+# and pdfminer's parsing do not.
+PDFIUM_LOCK = threading.RLock()
+
 
 def _open(data: bytes) -> Any:
     import pypdfium2 as pdfium
@@ -47,7 +55,8 @@ def _open(data: bytes) -> Any:
     if b"%%EOF" not in data[-2048:]:
         raise refuse("corrupt_pdf")  # truncated
     try:
-        return pdfium.PdfDocument(data)
+        with PDFIUM_LOCK:
+            return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise refuse("encrypted_pdf") from None
@@ -57,14 +66,15 @@ def _open(data: bytes) -> Any:
 def pdf_opens(data: bytes) -> bool:
     """Whether ``data`` opens as a PDF with at least one page: not damaged, not
     truncated, not protected by a password (answer attachments are checked so)."""
-    try:
-        pdf = _open(data)
-    except (ExtractionError, ValueError, OSError):
-        return False
-    try:
-        return len(pdf) > 0
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:
+        try:
+            pdf = _open(data)
+        except (ExtractionError, ValueError, OSError):
+            return False
+        try:
+            return len(pdf) > 0
+        finally:
+            pdf.close()
 
 
 def pdf_words(
@@ -110,23 +120,24 @@ _Char = tuple[str, float, float, float, float]
 def _pdfium_words(
     data: bytes, pages: int, deadline: Deadline | None, doc: Any
 ) -> list[list[TextBox]]:
-    own = doc is None
-    if own:
-        doc = _open(data)
-    try:
-        out = []
-        for index in range(min(pages, len(doc))):
-            if deadline is not None:
-                deadline.check()
-            page = doc[index]
-            try:
-                out.append(_words(_page_chars(page, deadline)))
-            finally:
-                page.close()
-        return out
-    finally:
+    with PDFIUM_LOCK:
+        own = doc is None
         if own:
-            doc.close()
+            doc = _open(data)
+        try:
+            out = []
+            for index in range(min(pages, len(doc))):
+                if deadline is not None:
+                    deadline.check()
+                page = doc[index]
+                try:
+                    out.append(_words(_page_chars(page, deadline)))
+                finally:
+                    page.close()
+            return out
+        finally:
+            if own:
+                doc.close()
 
 
 def _page_chars(page: Any, deadline: Deadline | None) -> list[_Char]:
@@ -244,14 +255,26 @@ def _pdfminer_words(
 
 def _render(doc: Any, index: int, scale: float, top: float = 1.0) -> Any:
     """Page ``index`` rendered at ``scale`` (bounded), or only its ``top`` fraction."""
-    page = doc[index]
-    try:
-        width, height = page.get_size()
-        bound = math.sqrt(MAX_RENDER_PIXELS / max(width * height * 1.0, 1.0))
-        crop = (0, height * (1 - top), 0, 0) if top < 1.0 else (0, 0, 0, 0)
-        return page.render(scale=min(scale, bound), crop=crop).to_pil().convert("RGB")
-    finally:
-        page.close()
+    with PDFIUM_LOCK:
+        page = doc[index]
+        try:
+            width, height = page.get_size()
+            bound = math.sqrt(MAX_RENDER_PIXELS / max(width * height * 1.0, 1.0))
+            crop = (0, height * (1 - top), 0, 0) if top < 1.0 else (0, 0, 0, 0)
+            return render_copy(page, scale=min(scale, bound), crop=crop)
+        finally:
+            page.close()
+
+
+def render_copy(page: Any, *, scale: float, crop: tuple = (0, 0, 0, 0)) -> Any:
+    """``page`` rendered, as an RGB image of its own (pdfium's bitmap is closed here,
+    under the lock, not later by the garbage collector on whatever thread)."""
+    with PDFIUM_LOCK:
+        bitmap = page.render(scale=scale, crop=crop)
+        try:
+            return bitmap.to_pil().convert("RGB")
+        finally:
+            bitmap.close()
 
 
 # Where an invoice prints its QR: at the top of the first page (数电 and legacy VAT
@@ -351,7 +374,8 @@ def read_pdf(data: bytes, *, limits: Any = None) -> ExtractedInvoice:
     max_pages = int(getattr(limits, "max_pdf_pages", DEFAULT_MAX_PAGES))
     doc = _open(data)
     try:
-        pages = len(doc)
+        with PDFIUM_LOCK:
+            pages = len(doc)
         if pages == 0:
             raise refuse("corrupt_pdf")
         if pages > max_pages:
@@ -374,7 +398,8 @@ def read_pdf(data: bytes, *, limits: Any = None) -> ExtractedInvoice:
                 inv = _merge_attachment(xbrl, inv)
         qr = _qr_from_pdf(doc, pages, deadline)
     finally:
-        doc.close()
+        with PDFIUM_LOCK:
+            doc.close()
     if qr is not None:
         apply_qr(inv, qr.payload, qr_wins=False)
     elif not inv.number:

@@ -382,3 +382,23 @@ def test_a_font_without_a_unicode_map_is_read_by_pdfplumber_as_before():
     words = pdf_words(data, 1)
     assert any("(cid:" in box.text for box in words[0])  # pdfminer's spelling
     _same_words(words, _pdfplumber_words(data, 1))
+
+
+def test_pdfs_read_on_many_threads_read_as_on_one():
+    """The web processes read uploads on threads; pdfium must never be entered by
+    two of them at once (it may crash or corrupt the process): each read gives what
+    it gives alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from invoiceportal.invoices.extraction.pdf_reader import pdf_opens, pdf_words
+
+    datas = [
+        make_pdf(_truth(340 + i), layout_variant=i % 3, style=Style.for_variant(i))
+        for i in range(6)
+    ]
+    alone = [(read_pdf(d), pdf_words(d, 1), pdf_opens(d)) for d in datas]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(
+            pool.map(lambda d: (read_pdf(d), pdf_words(d, 1), pdf_opens(d)), datas * 4)
+        )
+    assert together == alone * 4
