@@ -1182,13 +1182,12 @@ def main() -> None:
                 else ")"
             )
         )
-        speed = mean_speed
         print(
             f"    at this cost the machine's {cores} cores sustain at most "
             f"{cores / per_inv:.1f} invoices/s (nothing else running); one million a "
             f"day (12/s) needs {per_inv * 12:.2f} cores of this machine's speed, "
-            f"{per_inv * 12 * REFERENCE_SPEED_MS / speed:.2f} of a machine whose speed"
-            f" figure is {REFERENCE_SPEED_MS:g} ms"
+            f"{per_inv * 12 * REFERENCE_SPEED_MS / mean_speed:.2f} of a machine whose"
+            f" speed figure is {REFERENCE_SPEED_MS:g} ms"
         )
     print("load average (1/5/15 min) per minute: ")
     print("    " + " | ".join(f"{t / 60:.0f}m {la.split()[0]}" for t, la in stats.load))

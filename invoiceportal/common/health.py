@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .heartbeat import heartbeat_age, worker_inline
+from .task_queue import shared_broker
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,11 @@ def _database() -> None:
 
 def _broker() -> None:
     """The django-q2 broker answers: Redis' PING, or the ORM broker's queue table
-    (its own ``ping`` always says yes)."""
-    from django_q.brokers import get_broker
+    (its own ``ping`` always says yes). Through the process's broker: a probe every
+    few seconds from the load balancer must not open a connection each time."""
     from django_q.brokers.orm import ORM
 
-    broker = get_broker()
+    broker = shared_broker()
     if isinstance(broker, ORM):
         broker.queue_size()
     elif not broker.ping():

@@ -39,3 +39,13 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 15) -> None:
         process.wait()
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def in_cluster_worker(proc_name: str) -> bool:
+    """Whether django-q2's ``post_spawn`` came from a worker process of a cluster.
+
+    django-q2 also runs a synchronous task (``sync``, the tests) through its worker
+    function in the calling process and sends the same signal from there, under that
+    process's name: what a worker does as it starts must not happen to a web process,
+    a command or the test run."""
+    return proc_name != "MainProcess"

@@ -47,6 +47,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from .heartbeat import heartbeat_age, worker_inline
 from .middleware import client_address
+from .task_queue import shared_broker
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +72,6 @@ def register_metric_source(name: str, source: MetricSource) -> None:
 
 
 def _worker_source(now: dt.datetime) -> Iterator[Metric]:
-    from django_q.brokers import get_broker
-
     age = heartbeat_age(now=now)
     yield GaugeMetricFamily(
         f"{PREFIX}_worker_heartbeat_age_seconds",
@@ -92,7 +91,7 @@ def _worker_source(now: dt.datetime) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         f"{PREFIX}_worker_broker_queue_size",
         "Background tasks waiting in the broker.",
-        value=get_broker().queue_size() or 0,
+        value=shared_broker().queue_size() or 0,
     )
 
 

@@ -16,17 +16,16 @@ from typing import Any
 
 from django.conf import settings
 
+from .processes import in_cluster_worker
+
 logger = logging.getLogger(__name__)
 
 
 def lower_worker_priority(*, proc_name: str = "", **_: Any) -> int:
-    """Lower this process's priority by ``Q_WORKER_NICE``; its niceness after.
-
-    Only in a worker process of a cluster: django-q2 also runs a task in the calling
-    process when tasks are synchronous (``sync``, the tests), and sends the same
-    signal from there; a web process or a command must not lower itself."""
+    """Lower this process's priority by ``Q_WORKER_NICE``; its niceness after. Only
+    in a worker process of a cluster (``in_cluster_worker``)."""
     step = int(settings.Q_WORKER_NICE)
-    if step <= 0 or proc_name == "MainProcess":
+    if step <= 0 or not in_cluster_worker(proc_name):
         return os.nice(0)
     try:
         return os.nice(step)

@@ -126,6 +126,10 @@ class AttachmentSerializer(serializers.Serializer):
 
 
 class InvoiceDetailSerializer(InvoiceListSerializer):
+    """An invoice as its page shows it, from the page's read model (``InvoicePage``).
+    ``context["pages"]`` may hold read models already built, by invoice id: an
+    upload's answer passes the one it built from the rows it wrote."""
+
     lines = serializers.SerializerMethodField()
     checks = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
@@ -188,7 +192,7 @@ class InvoiceDetailSerializer(InvoiceListSerializer):
 
     def _page(self, invoice: Invoice) -> InvoicePage:
         """The invoice page's read model, once per invoice and request."""
-        pages = self.context.setdefault("_pages", {})
+        pages = self.context.setdefault("pages", {})
         if invoice.pk not in pages:
             pages[invoice.pk] = invoice_page(invoice, user=self.context["request"].user)
         return pages[invoice.pk]
@@ -448,7 +452,7 @@ def result_body(result: SubmitResult, request: Request) -> dict[str, Any]:
     if result.written is not None:
         # a new invoice: its lines and document are what this request wrote, and it
         # has no checks or answers yet (four queries fewer per upload)
-        context["_pages"] = {
+        context["pages"] = {
             result.invoice.pk: invoice_page_just_stored(
                 result.invoice,
                 user=request.user,

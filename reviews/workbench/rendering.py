@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +36,11 @@ from invoiceportal.invoices.extraction.pdf_reader import (
     MIN_TEXT_CHARS,
     PDFIUM_LOCK,
     SCAN_DPI,
+    pdf_close,
+    pdf_page_count,
+    pdf_page_size,
+    pdf_render,
     pdf_words,
-    render_copy,
 )
 
 from .ofd import page_svg, read_ofd_pages
@@ -163,19 +165,13 @@ def _pdf_open(data: bytes) -> Any:
         raise RenderError(str(exc)) from None
 
 
-def _pdf_close(doc: Any) -> None:
-    with PDFIUM_LOCK:
-        doc.close()
-
-
 def _pdf_layout(data: bytes) -> Layout:
     doc = _pdf_open(data)
     try:
-        with PDFIUM_LOCK:
-            count = min(len(doc), settings.WORKBENCH_MAX_PAGES)
-            sizes = tuple(_page_size(doc, i) for i in range(count))
+        count = min(pdf_page_count(doc), settings.WORKBENCH_MAX_PAGES)
+        sizes = tuple(pdf_page_size(doc, i) for i in range(count))
     finally:
-        _pdf_close(doc)
+        pdf_close(doc)
     try:
         boxes = [tuple(page) for page in pdf_words(data, count)]
     except ExtractionError:  # a file pdfminer cannot read: no boxes then
@@ -206,7 +202,7 @@ def _pdf_ocr_boxes(
     except Exception:  # OCR is a help, never a reason to fail the page
         logger.info("ocr boxes unavailable", exc_info=True)
     finally:
-        _pdf_close(doc)
+        pdf_close(doc)
     return out
 
 
@@ -282,26 +278,10 @@ def document_pages(document: Any) -> tuple[tuple[tuple[float, float], ...], str]
 # ------------------------------------------------------------------ pages
 
 
-def _page_size(doc: Any, index: int) -> tuple[float, float]:
-    with PDFIUM_LOCK:
-        page = doc[index]
-        try:
-            return tuple(page.get_size())  # type: ignore[return-value]
-        finally:
-            page.close()
-
-
 def _pdf_bitmap(doc: Any, index: int, scale: float) -> Any:
-    with PDFIUM_LOCK:
-        page = doc[index]
-        try:
-            width, height = page.get_size()
-            bound = math.sqrt(
-                settings.WORKBENCH_MAX_RENDER_PIXELS / max(width * height * 1.0, 1.0)
-            )
-            return render_copy(page, scale=min(scale, bound))
-        finally:
-            page.close()
+    return pdf_render(
+        doc, index, scale, max_pixels=settings.WORKBENCH_MAX_RENDER_PIXELS
+    )
 
 
 def _png(img: Any) -> bytes:
@@ -325,13 +305,11 @@ def render_page(kind: str, data: bytes, page: int, scale: float) -> tuple[bytes,
     if kind == "pdf":
         doc = _pdf_open(data)
         try:
-            with PDFIUM_LOCK:
-                count = len(doc)
-            if not 1 <= page <= min(count, settings.WORKBENCH_MAX_PAGES):
+            if not 1 <= page <= min(pdf_page_count(doc), settings.WORKBENCH_MAX_PAGES):
                 raise RenderError("no such page")
             return _png(_pdf_bitmap(doc, page - 1, scale)), "png"
         finally:
-            _pdf_close(doc)
+            pdf_close(doc)
     if kind == "image":
         if page != 1:
             raise RenderError("no such page")

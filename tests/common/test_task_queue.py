@@ -60,14 +60,29 @@ def test_many_tasks_are_queued_over_one_connection(redis_broker) -> None:
 
 
 @needs_redis
+@pytest.mark.django_db
+def test_readiness_probes_reuse_the_connection(redis_broker, client) -> None:
+    """The load balancer probes /readyz every few seconds on every web process;
+    the broker check opened a new Redis connection each time."""
+    server, _key = redis_broker
+    assert client.get("/readyz").json()["checks"]["broker"]["ok"] is True
+    before = _connections_received(server)
+    for _ in range(10):
+        assert client.get("/readyz").json()["checks"]["broker"]["ok"] is True
+    assert _connections_received(server) - before <= 2
+
+
+@needs_redis
 def test_a_broker_that_went_away_is_reconnected(redis_broker) -> None:
     server, key = redis_broker
     queue_task("math.floor", 1.5)
     broker = shared_broker()
     # Redis drops the process's connection (a restart, an idle timeout)
+    killed = 0
     for client in server.client_list():
         if client.get("cmd") in ("rpush",) and client["id"] != server.client_id():
-            server.client_kill_filter(_id=client["id"])
+            killed += server.client_kill_filter(_id=client["id"])
+    assert killed  # the process's connection was dropped
     queue_task("math.floor", 2.5)
     assert shared_broker() is broker
     assert server.llen(key) == 2

@@ -227,6 +227,7 @@ def test_readyz_reports_the_database_and_the_broker(client, monkeypatch):
     assert ready.json()["checks"]["database"]["ok"] is True
 
     monkeypatch.setattr("django_q.brokers.get_broker", lambda *a, **k: DownBroker())
+    forget_broker()  # the probe uses the process's broker: made again, now down
     down = client.get("/readyz")
     assert down.status_code == 503
     assert down.json()["status"] == "unavailable"

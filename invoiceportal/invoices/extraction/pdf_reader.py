@@ -253,28 +253,51 @@ def _pdfminer_words(
     return out
 
 
-def _render(doc: Any, index: int, scale: float, top: float = 1.0) -> Any:
-    """Page ``index`` rendered at ``scale`` (bounded), or only its ``top`` fraction."""
+def pdf_render(
+    doc: Any,
+    index: int,
+    scale: float,
+    *,
+    max_pixels: int = MAX_RENDER_PIXELS,
+    top: float = 1.0,
+) -> Any:
+    """Page ``index`` of ``doc`` as an RGB image of its own, at ``scale`` but at most
+    ``max_pixels``, or only its ``top`` fraction. pdfium's page and bitmap are closed
+    here, under the lock, not later by the garbage collector on whatever thread."""
     with PDFIUM_LOCK:
         page = doc[index]
         try:
             width, height = page.get_size()
-            bound = math.sqrt(MAX_RENDER_PIXELS / max(width * height * 1.0, 1.0))
+            bound = math.sqrt(max_pixels / max(width * height * 1.0, 1.0))
             crop = (0, height * (1 - top), 0, 0) if top < 1.0 else (0, 0, 0, 0)
-            return render_copy(page, scale=min(scale, bound), crop=crop)
+            bitmap = page.render(scale=min(scale, bound), crop=crop)
+            try:
+                return bitmap.to_pil().convert("RGB")
+            finally:
+                bitmap.close()
         finally:
             page.close()
 
 
-def render_copy(page: Any, *, scale: float, crop: tuple = (0, 0, 0, 0)) -> Any:
-    """``page`` rendered, as an RGB image of its own (pdfium's bitmap is closed here,
-    under the lock, not later by the garbage collector on whatever thread)."""
+def pdf_page_count(doc: Any) -> int:
     with PDFIUM_LOCK:
-        bitmap = page.render(scale=scale, crop=crop)
+        return len(doc)
+
+
+def pdf_page_size(doc: Any, index: int) -> tuple[float, float]:
+    """Page ``index``'s width and height in points."""
+    with PDFIUM_LOCK:
+        page = doc[index]
         try:
-            return bitmap.to_pil().convert("RGB")
+            width, height = page.get_size()
+            return width, height
         finally:
-            bitmap.close()
+            page.close()
+
+
+def pdf_close(doc: Any) -> None:
+    with PDFIUM_LOCK:
+        doc.close()
 
 
 # Where an invoice prints its QR: at the top of the first page (数电 and legacy VAT
@@ -290,13 +313,13 @@ def _qr_from_pdf(doc: Any, pages: int, deadline: Deadline) -> Any:
     page (every page of a multi-page invoice prints the same code; a first page
     without a legible one is not the end)."""
     deadline.check()
-    found = decode_qr(_render(doc, 0, QR_SCALES[0], top=QR_BAND))
+    found = decode_qr(pdf_render(doc, 0, QR_SCALES[0], top=QR_BAND))
     if found is not None:
         return found
     for index in range(pages):
         for scale in QR_SCALES:
             deadline.check()
-            found = decode_qr(_render(doc, index, scale))
+            found = decode_qr(pdf_render(doc, index, scale))
             if found is not None:
                 return found
     return None
@@ -362,7 +385,7 @@ def _read_scanned(
     page_boxes = []
     for index in range(min(pages, MAX_SCANNED_PAGES)):
         deadline.check()
-        page_qr, boxes = ocr_page(_render(doc, index, SCAN_DPI / 72), deadline)
+        page_qr, boxes = ocr_page(pdf_render(doc, index, SCAN_DPI / 72), deadline)
         qr = qr or page_qr
         page_boxes.append(boxes)
     return finish_ocr(read_pages(page_boxes, source=FieldSource.OCR), qr)
@@ -374,8 +397,7 @@ def read_pdf(data: bytes, *, limits: Any = None) -> ExtractedInvoice:
     max_pages = int(getattr(limits, "max_pdf_pages", DEFAULT_MAX_PAGES))
     doc = _open(data)
     try:
-        with PDFIUM_LOCK:
-            pages = len(doc)
+        pages = pdf_page_count(doc)
         if pages == 0:
             raise refuse("corrupt_pdf")
         if pages > max_pages:
@@ -398,8 +420,7 @@ def read_pdf(data: bytes, *, limits: Any = None) -> ExtractedInvoice:
                 inv = _merge_attachment(xbrl, inv)
         qr = _qr_from_pdf(doc, pages, deadline)
     finally:
-        with PDFIUM_LOCK:
-            doc.close()
+        pdf_close(doc)
     if qr is not None:
         apply_qr(inv, qr.payload, qr_wins=False)
     elif not inv.number:
